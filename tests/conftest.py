@@ -1,0 +1,148 @@
+"""Shared fixtures: a fresh migrated database per test, the app, clients, tokens.
+
+The backend comes from LEADCRM_TEST_BACKEND: "sqlite" (default; a real file per
+test, copied from one migrated template) or "postgresql" (a throwaway cluster
+started for the run; tables emptied between tests).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.postgres import postgres_cluster
+from webapp import create_app
+from webapp.extensions import db
+from webapp.tokens import create_token
+
+BACKEND = os.environ.get("LEADCRM_TEST_BACKEND", "sqlite")
+
+
+def pytest_report_header(config):
+    return f"leadcrm backend: {BACKEND}"
+
+
+def _migrate(database_url: str, instance_path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """A migrated, empty database made once per run: a file, or a PostgreSQL database."""
+    if BACKEND == "postgresql":
+        with postgres_cluster() as server_url:
+            engine = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+            with engine.connect() as connection:
+                connection.execute(text("CREATE DATABASE leadcrm_test"))
+            engine.dispose()
+            url = f"{server_url}/leadcrm_test"
+            _migrate(url, tmp_path_factory.mktemp("pg-instance"))
+            yield url
+        return
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}", path.parent)
+    yield str(path)
+
+
+APPLICATION_TABLES = (
+    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+)
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(text(APPLICATION_TABLES)).scalars().all()
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    """The URL of an empty, migrated database for this test alone."""
+    if BACKEND == "postgresql":
+        _empty_postgres(database_template)
+        return database_template
+    path = tmp_path / "leadcrm.sqlite3"
+    shutil.copyfile(database_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Overrides for create_app; a test module may extend it by overriding this fixture."""
+    return {"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret"}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+class ApiClient:
+    """The Flask test client with a bearer token on every call."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.token = token
+
+    def _headers(self, headers):
+        merged = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return merged | (headers or {})
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def put(self, path, json=None, **kwargs):
+        return self.client.put(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def patch(self, path, json=None, **kwargs):
+        return self.client.patch(
+            path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+        )
+
+
+@pytest.fixture
+def admin_token(app):
+    return create_token(db.session, "test-admin", is_admin=True)[1]
+
+
+@pytest.fixture
+def api(client, admin_token):
+    """An API client holding an admin token."""
+    return ApiClient(client, admin_token)
+
+
+def bot_api(client, source_id: int) -> ApiClient:
+    """An API client holding a new bot token of ``source_id``."""
+    return ApiClient(client, create_token(db.session, f"bot-{source_id}", source_id=source_id)[1])

@@ -1,0 +1,128 @@
+"""The pure rules of webapp/distribution.py, tested like CPython's test_random."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from webapp.distribution import Candidate, choose_operator, eligible_candidates, weighted_choice
+
+
+def candidate(operator_id, weight=1, active=True, load=0, limit=10):
+    return Candidate(operator_id, weight, active, load, limit)
+
+
+def test_seeded_choice_is_reproducible():
+    picks = [weighted_choice("abc", [1, 2, 3], random.Random(42)) for _ in range(5)]
+    again = [weighted_choice("abc", [1, 2, 3], random.Random(42)) for _ in range(5)]
+    assert picks == again
+
+
+def test_exact_boundaries_of_the_running_totals():
+    class Fixed(random.Random):
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        def randrange(self, stop):
+            assert 0 <= self.value < stop
+            return self.value
+
+    # Totals 1, 3, 6: draws 0 -> a, 1..2 -> b, 3..5 -> c.
+    assert [weighted_choice("abc", [1, 2, 3], Fixed(v)) for v in range(6)] == list("abbccc")
+
+
+def test_zero_weight_is_never_chosen():
+    rng = random.Random(7)
+    picks = {weighted_choice(["zero", "one", "zero2"], [0, 1, 0], rng) for _ in range(1000)}
+    assert picks == {"one"}
+
+
+@pytest.mark.parametrize(
+    "options, weights, message",
+    [
+        ([], [], "empty"),
+        (["a"], [1, 2], "same length"),
+        (["a", "b"], [0, 0], "greater than zero"),
+        (["a"], [-1], ">= 0"),
+        (["a"], [1.5], "integers"),
+        (["a"], [True], "integers"),
+        (["a"], ["3"], "integers"),
+    ],
+)
+def test_bad_inputs_are_refused(options, weights, message):
+    with pytest.raises(ValueError, match=message):
+        weighted_choice(options, weights, random.Random(1))
+
+
+def test_frequencies_follow_the_weights():
+    """Chi-square goodness of fit, fixed seed: 3 degrees of freedom, p = 0.001 -> 16.27."""
+    weights = [1, 2, 3, 4]
+    draws = 100_000
+    rng = random.Random(20261126)
+    counts = [0] * len(weights)
+    for _ in range(draws):
+        counts[weighted_choice(range(4), weights, rng)] += 1
+    expected = [draws * w / sum(weights) for w in weights]
+    chi_square = sum((c - e) ** 2 / e for c, e in zip(counts, expected, strict=True))
+    assert chi_square < 16.27
+
+
+class CountingWeights(list):
+    """A weight list that counts how often its items are read."""
+
+    reads = 0
+
+    def __iter__(self):
+        for item in super().__iter__():
+            CountingWeights.reads += 1
+            yield item
+
+
+class CountingRandom(random.Random):
+    draws = 0
+
+    def randrange(self, *args):
+        CountingRandom.draws += 1
+        return super().randrange(*args)
+
+
+@pytest.mark.parametrize("weight", [1, 1_000_000])
+def test_work_does_not_grow_with_weight_size(weight):
+    CountingWeights.reads = CountingRandom.draws = 0
+    weighted_choice(list(range(10)), CountingWeights([weight] * 10), CountingRandom(3))
+    # Two passes over ten weights (validation, running totals), one draw: whatever the size.
+    assert (CountingWeights.reads, CountingRandom.draws) == (20, 1)
+
+
+def test_huge_weights_are_handled_without_expanding_them():
+    assert weighted_choice(["a", "b"], [10**15, 0], random.Random(1)) == "a"
+
+
+def test_eligibility_rules():
+    candidates = [
+        candidate(1),
+        candidate(2, active=False),
+        candidate(3, load=10, limit=10),
+        candidate(4, weight=0),
+        candidate(5, load=9, limit=10),
+        candidate(6, limit=0),
+    ]
+    assert [c.operator_id for c in eligible_candidates(candidates)] == [1, 5]
+
+
+def test_nobody_eligible_gives_none():
+    rng = random.Random(1)
+    assert choose_operator([], rng) is None
+    assert choose_operator([candidate(1, load=3, limit=3), candidate(2, active=False)], rng) is None
+
+
+def test_choose_operator_only_ever_returns_eligible_ones():
+    rng = random.Random(5)
+    candidates = [
+        candidate(1, weight=5, load=10),
+        candidate(2, weight=1),
+        candidate(3, active=False, weight=9),
+    ]
+    assert {choose_operator(candidates, rng) for _ in range(500)} == {2}

@@ -1,0 +1,68 @@
+"""Lead Distribution CRM: the application factory."""
+
+import os
+
+from flask import Flask
+
+from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
+from webapp.database import configure_engine, engine_options
+from webapp.extensions import csrf, db, limiter, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def create_app(test_config=None):
+    """Build the app: configuration, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app, test_config):
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    load_environment(app.config)
+    if test_config:
+        app.config.update(test_config)
+    ensure_secret_key(app.config, app.instance_path)
+    url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        url, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["PG_LOCK_TIMEOUT_MS"]
+    )
+    app.config["MAX_CONTENT_LENGTH"] = app.config["API_MAX_BODY_BYTES"]
+
+
+def register_extensions(app):
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+
+def register_blueprints(app):
+    from webapp.blueprints.api import bp as api_bp
+    from webapp.blueprints.meta import bp as meta_bp
+
+    app.register_blueprint(meta_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+
+
+def register_error_handlers(app):
+    from webapp.problems import register_problem_handlers
+
+    register_problem_handlers(app)
+
+
+def register_commands(app):
+    from webapp.commands import bp as commands_bp
+
+    app.register_blueprint(commands_bp)

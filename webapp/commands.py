@@ -1,0 +1,72 @@
+"""Flask CLI commands: tokens, users, demo data, housekeeping."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import click
+from flask import Blueprint, current_app
+
+from webapp import demo, intake, tokens, users
+from webapp.errors import DomainError
+from webapp.extensions import db
+
+bp = Blueprint("commands", __name__, cli_group=None)
+
+
+@bp.cli.command("create-token")
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="A token that may call every endpoint.")
+@click.option("--source", "source_id", type=int, help="A bot token for this source id.")
+def create_token(name, admin, source_id):
+    """Create an API token; prints it alone on the last line."""
+    if admin == (source_id is not None):
+        raise click.UsageError("Give exactly one of --admin or --source SOURCE_ID.")
+    try:
+        _row, token = tokens.create_token(db.session, name, is_admin=admin, source_id=source_id)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(
+        f"Created {'admin' if admin else f'source {source_id}'} token {name!r}. It is shown only once:"
+    )
+    click.echo(token)
+
+
+@bp.cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["supervisor", "manager"]), required=True)
+def create_user(username, role):
+    """Create a dashboard user; the password comes from LEADCRM_PASSWORD or a prompt."""
+    password = os.environ.get("LEADCRM_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        users.create_user(db.session, username, password, role)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {role} {username!r}.")
+
+
+@bp.cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has sources.")
+def seed_demo(if_empty):
+    """Load demo sources, operators, weights, contacts, a supervisor and tokens."""
+    if if_empty and demo.has_data(db.session):
+        click.echo("The database already has data; demo data not loaded.")
+        return
+    credentials = demo.seed(db.session)
+    path = os.path.join(current_app.instance_path, "demo-credentials.txt")
+    with open(path, "w") as handle:
+        handle.write(credentials.as_text())
+    os.chmod(path, 0o600)
+    click.echo(credentials.as_text())
+    click.echo(f"(kept in {path})")
+
+
+@bp.cli.command("purge-idempotency-keys")
+def purge_idempotency_keys():
+    """Delete stored idempotent responses older than IDEMPOTENCY_TTL_HOURS."""
+    ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
+    removed = intake.purge_idempotency_keys(db.session, ttl)
+    click.echo(f"Removed {removed} idempotency keys older than {ttl}.")

@@ -1,0 +1,66 @@
+"""Configuration defaults; instance/config.py and the environment override them."""
+
+import os
+import secrets
+from pathlib import Path
+
+# Settings that may come from the environment, with the type to read them as.
+ENVIRONMENT_SETTINGS = {
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "SQLITE_BUSY_TIMEOUT_MS": int,
+    "PG_LOCK_TIMEOUT_MS": int,
+    "API_MAX_BODY_BYTES": int,
+    "API_RATE_LIMIT": str,
+    "LOGIN_RATE_LIMIT": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "IDEMPOTENCY_TTL_HOURS": int,
+    "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
+}
+
+
+class Config:
+    DATABASE_URL = None  # default: sqlite under the instance folder
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    PG_LOCK_TIMEOUT_MS = 5000
+    # Requests and the API body cap share one limit (64 KiB, API.md).
+    API_MAX_BODY_BYTES = 64 * 1024
+    # Rate limits: none on the API unless a deployment sets one (e.g. "100/second").
+    API_RATE_LIMIT = None
+    LOGIN_RATE_LIMIT = "10 per minute"
+    # memory:// counts per worker process; use redis://... to share across workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    IDEMPOTENCY_TTL_HOURS = 24
+    # How long a repeated Idempotency-Key waits for the first request to finish.
+    IDEMPOTENCY_WAIT_SECONDS = 5
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_TIME_LIMIT = None
+    # Test-only switches for the negative-control concurrency test. Never set them
+    # in a deployment: with locking off, operators can exceed their limits.
+    DISTRIBUTION_LOCKING = True
+    DISTRIBUTION_RACE_DELAY = 0.0
+
+
+def load_environment(config: dict) -> None:
+    """Copy the known settings from the environment, typed."""
+    for name, parse in ENVIRONMENT_SETTINGS.items():
+        if name in os.environ:
+            config[name] = parse(os.environ[name])
+
+
+def ensure_secret_key(config: dict, instance_path: str) -> None:
+    """Use the configured SECRET_KEY, or one generated once and kept under instance/."""
+    if config.get("SECRET_KEY"):
+        return
+    key_file = Path(instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'leadcrm.sqlite3'}"

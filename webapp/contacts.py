@@ -1,0 +1,119 @@
+"""Contacts after intake: status changes, manual assignment, listings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from webapp import distribution
+from webapp.database import begin_write
+from webapp.errors import ConflictError, NotFoundError
+from webapp.models import Contact, Lead, utcnow
+
+
+def change_status(session, contact_id: int, status: str) -> Contact:
+    """Move a contact to new, in_progress or closed. Closed is final."""
+    begin_write(session)
+    contact = _locked_contact(session, contact_id)
+    if contact.status == "closed":
+        raise ConflictError("The contact is closed; a closed contact cannot change.")
+    if status == "in_progress" and contact.operator_id is None:
+        raise ConflictError("An unassigned contact cannot be in progress; assign it first.")
+    contact.status = status
+    if status == "closed":
+        contact.closed_at = utcnow()
+    session.commit()
+    return contact
+
+
+def set_operator(session, contact_id: int, operator_id: int | None, *, force: bool = False) -> Contact:
+    """A manager's assignment (or unassignment, with None) through the distribution rules."""
+    begin_write(session)
+    contact = _locked_contact(session, contact_id)
+    if operator_id is None:
+        distribution.unassign(session, contact)
+    else:
+        distribution.assign_manually(session, contact, operator_id, force=force)
+    session.commit()
+    return contact
+
+
+def _locked_contact(session, contact_id: int) -> Contact:
+    contact = session.execute(
+        select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
+    ).scalar_one_or_none()
+    if contact is None:
+        raise NotFoundError(f"Contact {contact_id} does not exist.")
+    return contact
+
+
+@dataclass(frozen=True)
+class ContactFilter:
+    status: str | None = None
+    source_id: int | None = None
+    operator_id: int | None = None
+    lead_id: int | None = None
+    unassigned: bool = False
+
+
+def filtered_contacts(contact_filter: ContactFilter):
+    """Contacts matching the filter, newest first."""
+    query = select(Contact).order_by(Contact.id.desc())
+    if contact_filter.status:
+        query = query.where(Contact.status == contact_filter.status)
+    if contact_filter.source_id is not None:
+        query = query.where(Contact.source_id == contact_filter.source_id)
+    if contact_filter.operator_id is not None:
+        query = query.where(Contact.operator_id == contact_filter.operator_id)
+    if contact_filter.lead_id is not None:
+        query = query.where(Contact.lead_id == contact_filter.lead_id)
+    if contact_filter.unassigned:
+        query = query.where(Contact.operator_id.is_(None))
+    return query
+
+
+def encode_cursor(contact_id: int) -> str:
+    return base64.urlsafe_b64encode(f"c{contact_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The id a cursor points below, or None when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    if not text.startswith("c") or not text[1:].isdigit() or len(text) > 12:
+        return None
+    return int(text[1:])
+
+
+def contact_page(session, contact_filter: ContactFilter, limit: int, before_id: int | None = None):
+    """One page of contacts, newest first; returns (contacts, next_cursor)."""
+    query = filtered_contacts(contact_filter).limit(limit + 1)
+    if before_id is not None:
+        query = query.where(Contact.id < before_id)
+    contacts = list(session.execute(query).scalars())
+    next_cursor = encode_cursor(contacts[limit - 1].id) if len(contacts) > limit else None
+    return contacts[:limit], next_cursor
+
+
+def find_leads(session, *, external_id=None, email=None, phone=None):
+    query = select(Lead).order_by(Lead.id)
+    if external_id is not None:
+        query = query.where(Lead.external_id == external_id)
+    if email is not None:
+        query = query.where(Lead.email == email)
+    if phone is not None:
+        query = query.where(Lead.phone == phone)
+    return list(session.execute(query.limit(500)).scalars())
+
+
+def lead_contacts(session, lead_id: int, limit: int = 500):
+    return list(
+        session.execute(
+            select(Contact).where(Contact.lead_id == lead_id).order_by(Contact.id.desc()).limit(limit)
+        ).scalars()
+    )

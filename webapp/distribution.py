@@ -1,0 +1,315 @@
+"""The rules of distribution: who may get a contact, and the weighted pick.
+
+Two layers, kept apart on purpose:
+
+* the pure rules (``Candidate``, ``eligible_candidates``, ``weighted_choice``,
+  ``choose_operator``) take plain values and an injected ``random.Random`` and
+  know nothing of Flask, JSON or the database;
+* the assignment service (``assign_automatically``, ``assign_manually``,
+  ``unassign``, ``redistribute``) is the only code that changes a contact's
+  operator. It loads candidates, locks the chosen operator, re-counts and writes
+  inside the caller's write transaction (see ``webapp.database.begin_write``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import and_, func, select
+
+from webapp.database import begin_write
+from webapp.errors import ConflictError, InvalidError
+from webapp.models import (
+    OPEN_CONTACT_STATUSES,
+    Contact,
+    Operator,
+    OperatorSourceWeight,
+    unassigned_open_contacts,
+    utcnow,
+)
+
+T = TypeVar("T")
+
+# Gunicorn forks workers: a module-level random.Random would give every worker the
+# same sequence. SystemRandom draws from the OS and needs no seeding.
+_default_rng = random.SystemRandom()
+
+# How often the service re-picks when the chosen operator filled up between the
+# candidate query and the lock (a race with another worker).
+MAX_PICK_ATTEMPTS = 5
+
+
+# --- Pure rules --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One operator as seen for one source at one moment."""
+
+    operator_id: int
+    weight: int
+    is_active: bool
+    active_contacts: int
+    max_active_contacts: int
+
+    @property
+    def is_eligible(self) -> bool:
+        return self.is_active and self.weight > 0 and self.active_contacts < self.max_active_contacts
+
+
+def eligible_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """The candidates that may receive a contact now: active, weighted, below their limit."""
+    return [candidate for candidate in candidates if candidate.is_eligible]
+
+
+def weighted_choice(options: Sequence[T], weights: Sequence[int], rng: random.Random) -> T:
+    """Return one of ``options`` with probability ``weight / sum(weights)``.
+
+    Weights are non-negative integers; a zero weight is never chosen. The draw is
+    one ``rng.randrange(total)`` located by bisection in the running totals, so
+    the cost grows with the number of options and not with the size of the
+    weights (the seed's "repeat each operator weight times" list would).
+
+    Raises ``ValueError`` for mismatched lengths, an empty sequence, a negative
+    or non-integer weight, or weights that add up to zero; ``TypeError`` when
+    ``rng`` has no ``randrange``.
+    """
+    if len(options) != len(weights):
+        raise ValueError("options and weights must have the same length")
+    if not options:
+        raise ValueError("cannot choose from an empty sequence")
+    for weight in weights:
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            raise ValueError(f"weights must be integers, got {weight!r}")
+        if weight < 0:
+            raise ValueError(f"weights must be >= 0, got {weight}")
+    cumulative = list(itertools.accumulate(weights))
+    total = cumulative[-1]
+    if total <= 0:
+        raise ValueError("total of weights must be greater than zero")
+    point = rng.randrange(total)
+    return options[bisect.bisect_right(cumulative, point)]
+
+
+def choose_operator(candidates: Iterable[Candidate], rng: random.Random) -> int | None:
+    """The operator id picked among the eligible candidates, or None when nobody is eligible."""
+    eligible = eligible_candidates(candidates)
+    if not eligible:
+        return None
+    return weighted_choice(
+        [candidate.operator_id for candidate in eligible],
+        [candidate.weight for candidate in eligible],
+        rng,
+    )
+
+
+# --- Assignment service ------------------------------------------------------
+
+
+class AssignmentRefused(ConflictError):
+    """A manual assignment that the rules forbid; ``reason`` says which rule."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _open_count(operator_id_column):
+    """Correlated count of an operator's open contacts (index ix_contacts_operator_status)."""
+    return (
+        select(func.count())
+        .where(Contact.operator_id == operator_id_column)
+        .where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .scalar_subquery()
+    )
+
+
+def load_candidates(session, source_id: int) -> list[Candidate]:
+    """Every active operator weighted on the source, with its load: one query."""
+    rows = session.execute(
+        select(
+            Operator.id,
+            OperatorSourceWeight.weight,
+            Operator.max_active_contacts,
+            _open_count(Operator.id),
+        )
+        .join(
+            OperatorSourceWeight,
+            and_(
+                OperatorSourceWeight.operator_id == Operator.id,
+                OperatorSourceWeight.source_id == source_id,
+            ),
+        )
+        .where(Operator.status == "active", OperatorSourceWeight.weight > 0)
+        .order_by(Operator.id)
+    ).all()
+    return [Candidate(operator_id, weight, True, load, limit) for operator_id, weight, limit, load in rows]
+
+
+def _lock_operator(session, operator_id: int) -> Operator | None:
+    """Lock the operator row (PostgreSQL: FOR UPDATE) and return it fresh.
+
+    Every path that gives an operator a contact takes this lock first, so the
+    count that follows, and the write after it, cannot interleave with another
+    worker's. On SQLite the write transaction (BEGIN IMMEDIATE) already
+    serialises writers and FOR UPDATE is not emitted.
+    """
+    return session.execute(
+        select(Operator)
+        .where(Operator.id == operator_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _count_open(session, operator_id: int) -> int:
+    # A statement of its own, after the lock: in READ COMMITTED it sees every
+    # contact committed by whoever held the lock before us.
+    return session.execute(select(_open_count(operator_id))).scalar_one()
+
+
+def _set_operator(contact: Contact, operator_id: int | None) -> None:
+    contact.operator_id = operator_id
+    contact.assigned_at = utcnow() if operator_id is not None else None
+
+
+def assign_automatically(
+    session,
+    contact: Contact,
+    rng: random.Random | None = None,
+    *,
+    locking: bool = True,
+    race_delay: float = 0.0,
+) -> int | None:
+    """Give ``contact`` an operator by its source's weights, inside the caller's transaction.
+
+    Loads the candidates (one query), picks by weight, then locks the chosen
+    operator and re-counts its open contacts; if it filled up meanwhile, picks
+    again. Leaves the contact unassigned when nobody is eligible. Returns the
+    operator id or None. Flushes, never commits.
+
+    ``locking=False`` and ``race_delay`` exist only for the negative-control test
+    that proves the concurrency tests can see an overshoot.
+    """
+    rng = rng or _default_rng
+    for _ in range(MAX_PICK_ATTEMPTS):
+        operator_id = choose_operator(load_candidates(session, contact.source_id), rng)
+        if operator_id is None:
+            break
+        if race_delay:
+            time.sleep(race_delay)
+        if not locking or _has_room(session, operator_id):
+            _set_operator(contact, operator_id)
+            session.flush()
+            return operator_id
+    _set_operator(contact, None)
+    session.flush()
+    return None
+
+
+def _has_room(session, operator_id: int) -> bool:
+    operator = _lock_operator(session, operator_id)
+    return (
+        operator is not None
+        and operator.is_active
+        and _count_open(session, operator_id) < operator.max_active_contacts
+    )
+
+
+def assign_manually(session, contact: Contact, operator_id: int, *, force: bool = False) -> None:
+    """A manager hands ``contact`` to an operator, inside the caller's write transaction.
+
+    Refuses (``AssignmentRefused``) a closed contact, an unknown operator, and —
+    unless ``force`` — an inactive operator or one at their limit.
+    """
+    if not contact.is_open:
+        raise AssignmentRefused("closed", "A closed contact cannot be reassigned.")
+    operator = _lock_operator(session, operator_id)
+    if operator is None:
+        raise InvalidError(
+            f"Operator {operator_id} does not exist.",
+            [{"field": "operator_id", "message": "no operator with this id"}],
+        )
+    if contact.operator_id == operator_id:
+        return
+    if not force:
+        _check_room_for_manual(session, operator)
+    _set_operator(contact, operator_id)
+    session.flush()
+
+
+def _check_room_for_manual(session, operator: Operator) -> None:
+    if not operator.is_active:
+        raise AssignmentRefused("inactive", f"Operator {operator.name} is inactive; use force to override.")
+    load = _count_open(session, operator.id)
+    if load >= operator.max_active_contacts:
+        raise AssignmentRefused(
+            "at_limit",
+            f"Operator {operator.name} is at their limit "
+            f"({load}/{operator.max_active_contacts}); use force to override.",
+        )
+
+
+def unassign(session, contact: Contact) -> None:
+    """Take the operator off an open contact; it waits as ``new`` for the next one."""
+    if not contact.is_open:
+        raise AssignmentRefused("closed", "A closed contact cannot be reassigned.")
+    _set_operator(contact, None)
+    contact.status = "new"
+    session.flush()
+
+
+@dataclass(frozen=True)
+class RedistributionResult:
+    assigned: int
+    unassigned: int
+
+
+def redistribute(
+    session, source_id: int | None = None, rng: random.Random | None = None
+) -> RedistributionResult:
+    """Run the distribution for every unassigned open contact, oldest first.
+
+    Each contact is assigned in a write transaction of its own, so a long run
+    never holds the database and a concurrent intake is never starved. A source
+    whose contact found nobody is skipped for the rest of the run.
+    """
+    session.commit()
+    waiting = session.execute(
+        unassigned_open_contacts(source_id).with_only_columns(Contact.id, Contact.source_id)
+    ).all()
+    assigned = 0
+    full_sources: set[int] = set()
+    still_waiting = 0
+    full_sources: set[int] = set()
+    for contact_id, contact_source_id in waiting:
+        if contact_source_id in full_sources:
+            still_waiting += 1
+            continue
+        outcome = _redistribute_one(session, contact_id, rng)
+        if outcome is True:
+            assigned += 1
+        elif outcome is False:
+            still_waiting += 1
+            full_sources.add(contact_source_id)
+    return RedistributionResult(assigned=assigned, unassigned=still_waiting)
+
+
+def _redistribute_one(session, contact_id: int, rng) -> bool | None:
+    """True: assigned; False: nobody eligible; None: taken or closed meanwhile."""
+    begin_write(session)
+    contact = session.execute(
+        select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
+    ).scalar_one_or_none()
+    if contact is None or contact.operator_id is not None or not contact.is_open:
+        session.commit()
+        return None
+    operator_id = assign_automatically(session, contact, rng)
+    session.commit()
+    return operator_id is not None

@@ -1,0 +1,164 @@
+"""Receiving a contact: find or create the lead, store the contact, distribute it.
+
+Everything a POST does - the lead, the contact, its operator and the stored
+idempotent response - commits in one write transaction, so a request either
+leaves all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from webapp import distribution
+from webapp.database import begin_write
+from webapp.errors import ConflictError, InvalidError
+from webapp.models import Contact, IdempotencyKey, Lead, Source, utcnow
+
+
+@dataclass(frozen=True)
+class ContactFields:
+    source_id: int
+    external_id: str
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: str
+    replayed: bool
+
+
+def _insert_ignoring_conflict(session, model, values: dict, conflict_columns: list[str]):
+    """INSERT ... ON CONFLICT DO NOTHING on either backend; returns the new id or None."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict_columns)
+        .returning(model.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def find_or_create_lead(session, external_id: str) -> Lead:
+    """One external_id is one lead, even when its first contacts arrive at once."""
+    _insert_ignoring_conflict(
+        session, Lead, {"external_id": external_id, "created_at": utcnow()}, ["external_id"]
+    )
+    return session.execute(select(Lead).where(Lead.external_id == external_id)).scalar_one()
+
+
+def _update_lead(lead: Lead, fields: ContactFields) -> None:
+    for attribute in ("email", "phone", "name"):
+        value = getattr(fields, attribute)
+        if value is not None:
+            setattr(lead, attribute, value)
+
+
+def receive_contact(session, fields: ContactFields, *, locking=True, race_delay=0.0) -> Contact:
+    """Store a contact and let the distribution pick its operator. Caller commits."""
+    if session.get(Source, fields.source_id) is None:
+        raise InvalidError(
+            f"Source {fields.source_id} does not exist.",
+            [{"field": "source_id", "message": "no source with this id"}],
+        )
+    lead = find_or_create_lead(session, fields.external_id)
+    _update_lead(lead, fields)
+    contact = Contact(lead=lead, source_id=fields.source_id, message=fields.message, status="new")
+    session.add(contact)
+    distribution.assign_automatically(session, contact, locking=locking, race_delay=race_delay)
+    return contact
+
+
+def body_fingerprint(body: dict) -> str:
+    """Same JSON value, same fingerprint, whatever the key order or spacing."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _claim_key(session, token_id: int, key: str, fingerprint: str, ttl: timedelta):
+    """Claim an idempotency key for this request, or return the earlier response.
+
+    On PostgreSQL the insert waits while another transaction holds the same key
+    uncommitted, then sees its row: so a concurrent repeat replays the first.
+    """
+    now = utcnow()
+    session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.token_id == token_id,
+            IdempotencyKey.key == key,
+            IdempotencyKey.created_at < now - ttl,
+        )
+    )
+    values = {"token_id": token_id, "key": key, "fingerprint": fingerprint, "created_at": now}
+    try:
+        claimed = _insert_ignoring_conflict(session, IdempotencyKey, values, ["token_id", "key"])
+    except OperationalError:
+        session.rollback()
+        raise ConflictError(
+            "A request with this Idempotency-Key is still being processed; retry later."
+        ) from None
+    if claimed is not None:
+        return claimed, None
+    earlier = session.execute(
+        select(IdempotencyKey).where(IdempotencyKey.token_id == token_id, IdempotencyKey.key == key)
+    ).scalar_one()
+    if earlier.fingerprint != fingerprint:
+        raise InvalidError(
+            "This Idempotency-Key was used with a different request body.",
+            [{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        )
+    return None, StoredResponse(earlier.status_code, earlier.response_body, replayed=True)
+
+
+def receive_contact_once(
+    session,
+    fields: ContactFields,
+    render: Callable[[Contact], str],
+    *,
+    token_id: int,
+    idempotency_key: str | None,
+    fingerprint: str,
+    ttl: timedelta,
+    locking: bool = True,
+    race_delay: float = 0.0,
+) -> StoredResponse:
+    """Receive a contact at most once per (token, Idempotency-Key) and commit.
+
+    ``render`` turns the new contact into the response body; with a key, that
+    body is stored in the same transaction and replayed to later repeats.
+    """
+    begin_write(session)
+    key_id = None
+    if idempotency_key is not None:
+        key_id, earlier = _claim_key(session, token_id, idempotency_key, fingerprint, ttl)
+        if earlier is not None:
+            session.commit()
+            return earlier
+    contact = receive_contact(session, fields, locking=locking, race_delay=race_delay)
+    body = render(contact)
+    if key_id is not None:
+        key_row = session.get(IdempotencyKey, key_id)
+        key_row.status_code, key_row.response_body = 201, body
+    session.commit()
+    return StoredResponse(201, body, replayed=False)
+
+
+def purge_idempotency_keys(session, ttl: timedelta) -> int:
+    """Delete stored responses older than ``ttl``; returns how many."""
+    begin_write(session)
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - ttl))
+    session.commit()
+    return result.rowcount

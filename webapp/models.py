@@ -1,0 +1,222 @@
+"""Database models and the named queries that pages and the API share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from webapp.extensions import db
+
+OPERATOR_STATUSES = ("active", "inactive")
+CONTACT_STATUSES = ("new", "in_progress", "closed")
+OPEN_CONTACT_STATUSES = ("new", "in_progress")
+USER_ROLES = ("supervisor", "manager")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC and hands back aware UTC, the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Lead(db.Model):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(255), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(50), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="lead")
+
+
+class Operator(db.Model):
+    __tablename__ = "operators"
+    __table_args__ = (
+        CheckConstraint(_in("status", OPERATOR_STATUSES), name="status"),
+        CheckConstraint("max_active_contacts >= 0", name="limit_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    max_active_contacts: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+class Source(db.Model):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Every reader of a source shows its weights: load them with it, ordered.
+    weights: Mapped[list[OperatorSourceWeight]] = relationship(
+        back_populates="source",
+        lazy="selectin",
+        order_by="OperatorSourceWeight.operator_id",
+        cascade="all, delete-orphan",
+    )
+
+
+class OperatorSourceWeight(db.Model):
+    __tablename__ = "operator_source_weights"
+    __table_args__ = (
+        UniqueConstraint("source_id", "operator_id"),
+        CheckConstraint("weight > 0", name="weight_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    weight: Mapped[int]
+
+    source: Mapped[Source] = relationship(back_populates="weights")
+    # A weight is always shown with its operator's name.
+    operator: Mapped[Operator] = relationship(lazy="joined")
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint(_in("status", CONTACT_STATUSES), name="status"),
+        # The eligibility count and the unassigned board both read this index.
+        Index("ix_contacts_operator_status", "operator_id", "status"),
+        Index("ix_contacts_source_id_id", "source_id", "id"),
+        Index("ix_contacts_status_id", "status", "id"),
+        Index("ix_contacts_lead_id_id", "lead_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # A contact is never shown without its lead.
+    lead: Mapped[Lead] = relationship(back_populates="contacts", lazy="joined")
+    source: Mapped[Source] = relationship()
+    operator: Mapped[Operator | None] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_CONTACT_STATUSES
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # SHA-256 of the token: the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    source: Mapped[Source | None] = relationship()
+
+
+class IdempotencyKey(db.Model):
+    """A stored response, replayed when a bot retries with the same key."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("token_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- Named queries ---------------------------------------------------------
+
+
+def active_contact_counts(operator_ids=None):
+    """SELECT operator_id, number of open contacts — one grouped query for any number of operators."""
+    query = (
+        select(Contact.operator_id, func.count())
+        .where(Contact.operator_id.is_not(None))
+        .where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .group_by(Contact.operator_id)
+    )
+    if operator_ids is not None:
+        query = query.where(Contact.operator_id.in_(operator_ids))
+    return query
+
+
+def load_by_operator(session, operator_ids=None) -> dict[int, int]:
+    """Open contacts per operator id (operators with none are absent)."""
+    return dict(session.execute(active_contact_counts(operator_ids)).all())
+
+
+def unassigned_open_contacts(source_id: int | None = None):
+    """Open contacts waiting for an operator, oldest first."""
+    query = (
+        select(Contact)
+        .where(Contact.operator_id.is_(None))
+        .where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .order_by(Contact.id)
+    )
+    if source_id is not None:
+        query = query.where(Contact.source_id == source_id)
+    return query

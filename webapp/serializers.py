@@ -1,0 +1,58 @@
+"""Rows to the JSON shapes of API.md."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None
+
+
+def operator_json(operator, active_contacts: int) -> dict:
+    return {
+        "id": operator.id,
+        "name": operator.name,
+        "status": operator.status,
+        "max_active_contacts": operator.max_active_contacts,
+        "active_contacts": active_contacts,
+        "created_at": iso(operator.created_at),
+    }
+
+
+def source_json(source) -> dict:
+    return {
+        "id": source.id,
+        "name": source.name,
+        "description": source.description,
+        "weights": [
+            {"operator_id": w.operator_id, "operator_name": w.operator.name, "weight": w.weight}
+            for w in source.weights
+        ],
+        "created_at": iso(source.created_at),
+    }
+
+
+def lead_json(lead) -> dict:
+    return {
+        "id": lead.id,
+        "external_id": lead.external_id,
+        "email": lead.email,
+        "phone": lead.phone,
+        "name": lead.name,
+        "created_at": iso(lead.created_at),
+    }
+
+
+def contact_json(contact) -> dict:
+    return {
+        "id": contact.id,
+        "lead": lead_json(contact.lead),
+        "source_id": contact.source_id,
+        "operator_id": contact.operator_id,
+        "status": contact.status,
+        "message": contact.message,
+        "created_at": iso(contact.created_at),
+        "assigned_at": iso(contact.assigned_at),
+        "closed_at": iso(contact.closed_at),
+    }

@@ -1,0 +1,77 @@
+"""API tokens: random, shown once, stored only as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from webapp.database import begin_write
+from webapp.directory import get_or_404
+from webapp.errors import InvalidError
+from webapp.models import ApiToken, Source, utcnow
+
+TOKEN_PREFIX = "lcrm_"
+# Writing last_used_at on every call would make every GET a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TokenIdentity:
+    """Who is calling, as plain values that outlive the database session."""
+
+    token_id: int
+    name: str
+    is_admin: bool
+    source_id: int | None
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def create_token(session, name: str, *, is_admin: bool = False, source_id: int | None = None):
+    """Create a token; returns (row, the token in clear - shown this once)."""
+    if is_admin == (source_id is not None):
+        raise InvalidError("A token is either an admin token or a source token.")
+    begin_write(session)
+    if source_id is not None:
+        get_or_404(session, Source, source_id)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
+    row = ApiToken(name=name, token_hash=hash_token(token), is_admin=is_admin, source_id=source_id)
+    session.add(row)
+    session.commit()
+    return row, token
+
+
+def revoke_token(session, token_id: int) -> ApiToken:
+    begin_write(session)
+    row = get_or_404(session, ApiToken, token_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    session.commit()
+    return row
+
+
+def authenticate(session, token: str) -> TokenIdentity | None:
+    """The identity behind a bearer token, or None for an unknown or revoked one."""
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    identity = TokenIdentity(row.id, row.name, row.is_admin, row.source_id)
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        begin_write(session)
+        session.execute(update(ApiToken).where(ApiToken.id == identity.token_id).values(last_used_at=now))
+        session.commit()
+    return identity
+
+
+def source_tokens(source_id: int):
+    """The tokens of one source, newest first."""
+    return select(ApiToken).where(ApiToken.source_id == source_id).order_by(ApiToken.id.desc())
