@@ -47,6 +47,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a bot (source) token may call; everything else needs an admin token.
 BOT_ENDPOINTS = {"api.create_contact", "api.list_contacts", "api.get_contact"}
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
+# Collections are declared without their trailing slash and with strict_slashes=False:
+# werkzeug then matches both spellings with no redirect, and a wrong method on either
+# is a 405 (declared as "/contacts/", "PUT /contacts" would be a 404).
 DOMAIN_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
 
 
@@ -126,7 +129,7 @@ def _operator_out(operator) -> dict:
 # --- Operators -----------------------------------------------------------------
 
 
-@bp.post("/operators/", strict_slashes=False)
+@bp.post("/operators", strict_slashes=False)
 @operation("Create an operator", OperatorOut, status=201, body=OperatorCreate, errors=(409,))
 def create_operator():
     """Create an operator."""
@@ -135,7 +138,7 @@ def create_operator():
     return jsonify(_operator_out(operator)), 201
 
 
-@bp.get("/operators/", strict_slashes=False)
+@bp.get("/operators", strict_slashes=False)
 @operation("List operators", OperatorList)
 def list_operators():
     """All operators with their current load."""
@@ -175,7 +178,7 @@ def update_operator(operator_id):
 # --- Sources -------------------------------------------------------------------
 
 
-@bp.post("/sources/", strict_slashes=False)
+@bp.post("/sources", strict_slashes=False)
 @operation("Create a source", SourceOut, status=201, body=SourceCreate, errors=(409,))
 def create_source():
     """Create a source (a bot or channel)."""
@@ -183,7 +186,7 @@ def create_source():
     return jsonify(source_json(directory.create_source(db.session, fields.name, fields.description))), 201
 
 
-@bp.get("/sources/", strict_slashes=False)
+@bp.get("/sources", strict_slashes=False)
 @operation("List sources", SourceList)
 def list_sources():
     """All sources with their weights."""
@@ -243,7 +246,7 @@ def _idempotency_key() -> str | None:
     return key
 
 
-@bp.post("/contacts/", strict_slashes=False)
+@bp.post("/contacts", strict_slashes=False)
 @operation(
     "Receive a contact and distribute it",
     ContactOut,
@@ -275,7 +278,7 @@ def create_contact():
     return response
 
 
-@bp.get("/contacts/", strict_slashes=False)
+@bp.get("/contacts", strict_slashes=False)
 @operation("List contacts, newest first", ContactPage, query=ContactQuery, bot_allowed=True)
 def list_contacts():
     """A page of contacts; a bot token sees only its own source."""
@@ -350,7 +353,7 @@ def redistribute():
 # --- Leads ---------------------------------------------------------------------
 
 
-@bp.get("/leads/", strict_slashes=False)
+@bp.get("/leads", strict_slashes=False)
 @operation("Find leads by external_id, email or phone", LeadList, query=LeadQuery)
 def list_leads():
     """Leads matching the given identifiers."""
