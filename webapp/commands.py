@@ -55,8 +55,14 @@ def seed_demo(if_empty):
     if if_empty and demo.has_data(db.session):
         click.echo("The database already has data; demo data not loaded.")
         return
-    credentials = demo.seed(db.session)
-    path = os.path.join(current_app.instance_path, "demo-credentials.txt")
+    try:
+        credentials = demo.seed(db.session)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.message} (use --if-empty to keep existing data)") from None
+    path = current_app.config.get("DEMO_CREDENTIALS_FILE") or os.path.join(
+        current_app.instance_path, "demo-credentials.txt"
+    )
     with open(path, "w") as handle:
         handle.write(credentials.as_text())
     os.chmod(path, 0o600)
