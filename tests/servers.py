@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -32,11 +33,34 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
     raise RuntimeError(f"{base_url} did not become healthy")
 
 
+def kill_tree(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to the master and every worker at once (they share a process group)."""
+    os.killpg(process.pid, sig)
+    if sig == signal.SIGKILL:
+        process.wait(timeout=10)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @contextmanager
 def gunicorn_server(database_url: str, *, workers: int = 2, env: dict | None = None, args: tuple = ()):
-    """Run `gunicorn wsgi:app` on a free port; yields (base_url, process)."""
+    """Run `gunicorn wsgi:app` on a free port; yields (base_url, process).
+
+    The server's log goes to a file (a pipe nobody reads would fill up and stall
+    it); ``process.log_path`` names it, for a failing test to show.
+    """
     port = free_port()
     environment = os.environ | {"DATABASE_URL": database_url} | (env or {})
+    log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
     process = subprocess.Popen(
         [
             GUNICORN,
@@ -53,19 +77,15 @@ def gunicorn_server(database_url: str, *, workers: int = 2, env: dict | None = N
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
+    process.log_path = log.name
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(base_url, process)
         yield base_url, process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        process.stderr.close()
+        _stop(process)
+        log.close()
+        os.unlink(log.name)

@@ -16,6 +16,9 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": str,
     "IDEMPOTENCY_TTL_HOURS": int,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
+    # Test-only (negative control of tests/concurrency): see Config below.
+    "DISTRIBUTION_LOCKING": lambda value: value.lower() in ("1", "true", "yes"),
+    "DISTRIBUTION_RACE_DELAY": float,
 }
 
 

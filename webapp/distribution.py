@@ -179,38 +179,49 @@ def _set_operator(contact: Contact, operator_id: int | None) -> None:
     contact.assigned_at = utcnow() if operator_id is not None else None
 
 
-def assign_automatically(
-    session,
-    contact: Contact,
-    rng: random.Random | None = None,
-    *,
-    locking: bool = True,
-    race_delay: float = 0.0,
-) -> int | None:
-    """Give ``contact`` an operator by its source's weights, inside the caller's transaction.
+def assign_automatically(session, contact: Contact, rng: random.Random | None = None) -> int | None:
+    """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
     Loads the candidates (one query), picks by weight, then locks the chosen
-    operator and re-counts its open contacts; if it filled up meanwhile, picks
-    again. Leaves the contact unassigned when nobody is eligible. Returns the
-    operator id or None. Flushes, never commits.
+    operator and re-counts its open contacts; if it filled up (or was switched
+    off) meanwhile, picks again, up to ``MAX_PICK_ATTEMPTS`` times. Leaves the
+    contact unassigned when nobody is eligible. Returns the operator id or None.
+    Flushes, never commits.
 
-    ``locking=False`` and ``race_delay`` exist only for the negative-control test
-    that proves the concurrency tests can see an overshoot.
+    On PostgreSQL each attempt runs in a savepoint that is rolled back when the
+    operator turns out full, which releases that operator's row lock: a
+    transaction therefore holds at most one operator lock at any moment, and two
+    re-picking transactions cannot wait on each other (no deadlock).
     """
     rng = rng or _default_rng
     for _ in range(MAX_PICK_ATTEMPTS):
         operator_id = choose_operator(load_candidates(session, contact.source_id), rng)
         if operator_id is None:
             break
-        if race_delay:
-            time.sleep(race_delay)
-        if not locking or _has_room(session, operator_id):
+        if _lock_if_room(session, operator_id):
             _set_operator(contact, operator_id)
             session.flush()
             return operator_id
     _set_operator(contact, None)
     session.flush()
     return None
+
+
+def _lock_if_room(session, operator_id: int) -> bool:
+    """Lock the operator and keep the lock only if it may take one more contact now."""
+    if not _row_locks_supported(session):
+        return _has_room(session, operator_id)
+    attempt = session.begin_nested()
+    if _has_room(session, operator_id):
+        attempt.commit()  # RELEASE SAVEPOINT: the lock stays with the transaction
+        return True
+    attempt.rollback()  # ROLLBACK TO SAVEPOINT: the lock on the full operator goes
+    return False
+
+
+def _row_locks_supported(session) -> bool:
+    # SQLite has no row locks: BEGIN IMMEDIATE already serialises every writer.
+    return session.get_bind().dialect.name != "sqlite"
 
 
 def _has_room(session, operator_id: int) -> bool:
@@ -220,6 +231,29 @@ def _has_room(session, operator_id: int) -> bool:
         and operator.is_active
         and _count_open(session, operator_id) < operator.max_active_contacts
     )
+
+
+# --- Negative control (tests only) --------------------------------------------
+
+
+def pick_without_lock(session, source_id: int, race_delay: float, rng: random.Random | None = None):
+    """TEST ONLY: the unsafe way, kept to prove the concurrency tests can see it fail.
+
+    Counts and picks in the caller's current read transaction - before, and
+    outside, the write transaction - then waits ``race_delay`` seconds, so that
+    concurrent requests decide on the same stale loads. Used when the
+    ``DISTRIBUTION_LOCKING`` setting is off; never in a deployment.
+    """
+    operator_id = choose_operator(load_candidates(session, source_id), rng or _default_rng)
+    if race_delay:
+        time.sleep(race_delay)
+    return operator_id
+
+
+def assign_unchecked(session, contact: Contact, operator_id: int | None) -> None:
+    """TEST ONLY: write a pick made by ``pick_without_lock`` without any re-check."""
+    _set_operator(contact, operator_id)
+    session.flush()
 
 
 def assign_manually(session, contact: Contact, operator_id: int, *, force: bool = False) -> None:
@@ -285,7 +319,6 @@ def redistribute(
         unassigned_open_contacts(source_id).with_only_columns(Contact.id, Contact.source_id)
     ).all()
     assigned = 0
-    full_sources: set[int] = set()
     still_waiting = 0
     full_sources: set[int] = set()
     for contact_id, contact_source_id in waiting:

@@ -60,6 +60,11 @@ def find_or_create_lead(session, external_id: str) -> Lead:
     return session.execute(select(Lead).where(Lead.external_id == external_id)).scalar_one()
 
 
+def source_exists(session, source_id: int) -> bool:
+    # Not session.get(Source): that would load every weight and operator of the source.
+    return session.execute(select(Source.id).where(Source.id == source_id)).first() is not None
+
+
 def _update_lead(lead: Lead, fields: ContactFields) -> None:
     for attribute in ("email", "phone", "name"):
         value = getattr(fields, attribute)
@@ -67,9 +72,12 @@ def _update_lead(lead: Lead, fields: ContactFields) -> None:
             setattr(lead, attribute, value)
 
 
-def receive_contact(session, fields: ContactFields, *, locking=True, race_delay=0.0) -> Contact:
-    """Store a contact and let the distribution pick its operator. Caller commits."""
-    if session.get(Source, fields.source_id) is None:
+def receive_contact(session, fields: ContactFields, *, unlocked_pick: UnlockedPick | None = None) -> Contact:
+    """Store a contact and let the distribution pick its operator. Caller commits.
+
+    ``unlocked_pick`` is for the negative-control test only (see ``pick_before_writing``).
+    """
+    if not source_exists(session, fields.source_id):
         raise InvalidError(
             f"Source {fields.source_id} does not exist.",
             [{"field": "source_id", "message": "no source with this id"}],
@@ -78,8 +86,30 @@ def receive_contact(session, fields: ContactFields, *, locking=True, race_delay=
     _update_lead(lead, fields)
     contact = Contact(lead=lead, source_id=fields.source_id, message=fields.message, status="new")
     session.add(contact)
-    distribution.assign_automatically(session, contact, locking=locking, race_delay=race_delay)
+    if unlocked_pick is None:
+        distribution.assign_automatically(session, contact)
+    else:
+        distribution.assign_unchecked(session, contact, unlocked_pick.operator_id)
     return contact
+
+
+@dataclass(frozen=True)
+class UnlockedPick:
+    """TEST ONLY: an operator chosen before the write transaction began."""
+
+    operator_id: int | None
+
+
+def pick_before_writing(session, fields: ContactFields, race_delay: float) -> UnlockedPick | None:
+    """TEST ONLY (``DISTRIBUTION_LOCKING`` off): count and pick outside the write lock.
+
+    On SQLite, BEGIN IMMEDIATE would serialise even an unlocked count and its
+    insert; so the unsafe variant reads before ``begin_write``, waits, and
+    writes blind - the bug that the concurrency tests must be able to see.
+    """
+    if not source_exists(session, fields.source_id):
+        return None  # receive_contact answers the 422
+    return UnlockedPick(distribution.pick_without_lock(session, fields.source_id, race_delay))
 
 
 def body_fingerprint(body: dict) -> str:
@@ -139,7 +169,10 @@ def receive_contact_once(
 
     ``render`` turns the new contact into the response body; with a key, that
     body is stored in the same transaction and replayed to later repeats.
+    ``locking=False`` and ``race_delay`` are the negative control's switches
+    (settings ``DISTRIBUTION_LOCKING`` and ``DISTRIBUTION_RACE_DELAY``).
     """
+    unlocked_pick = None if locking else pick_before_writing(session, fields, race_delay)
     begin_write(session)
     key_id = None
     if idempotency_key is not None:
@@ -147,7 +180,7 @@ def receive_contact_once(
         if earlier is not None:
             session.commit()
             return earlier
-    contact = receive_contact(session, fields, locking=locking, race_delay=race_delay)
+    contact = receive_contact(session, fields, unlocked_pick=unlocked_pick)
     body = render(contact)
     if key_id is not None:
         key_row = session.get(IdempotencyKey, key_id)

@@ -1,0 +1,63 @@
+"""The scenario every load starts from, and the calls bots send."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from tests.builders import make_operator, make_source
+from tests.concurrency.harness import Call
+from webapp.extensions import db
+from webapp.tokens import create_token
+
+# Ten operators, limits 5..50 (275 in all), weights 1..10 on one source.
+LIMITS = tuple(range(5, 55, 5))
+WEIGHTS = tuple(range(1, 11))
+CAPACITY = sum(LIMITS)
+# Settings of every server the load tests start (a fixed key: workers must agree).
+SERVER_ENV = {"SECRET_KEY": "concurrency-tests"}
+CONTACTS_PATH = "/api/v1/contacts/"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    database_url: str
+    source_id: int
+    limits: dict[int, int]
+    bot_token: str
+    admin_token: str
+
+
+@pytest.fixture
+def scenario(app, database_url) -> Scenario:
+    """A migrated database with ten weighted operators, one source, a bot and an admin token."""
+    operators = [make_operator(limit=limit) for limit in LIMITS]
+    source = make_source(weights=dict(zip(operators, WEIGHTS, strict=True)))
+    _row, bot_token = create_token(db.session, "load-bot", source_id=source.id)
+    _row, admin_token = create_token(db.session, "load-admin", is_admin=True)
+    result = Scenario(
+        database_url=database_url,
+        source_id=source.id,
+        limits={operator.id: operator.max_active_contacts for operator in operators},
+        bot_token=bot_token,
+        admin_token=admin_token,
+    )
+    db.session.remove()  # no transaction of ours stays open under the load
+    return result
+
+
+def contact_call(external_id: str, *, key: str | None = None, message: str = "hello") -> Call:
+    """A bot's POST of one contact, optionally with an Idempotency-Key."""
+    headers = {"Idempotency-Key": key} if key is not None else {}
+    return Call("POST", CONTACTS_PATH, {"external_id": external_id, "message": message}, headers, tag=key)
+
+
+def external_ids(count: int, repeated_fraction: float, seed: int) -> list[str]:
+    """``count`` external ids, ``repeated_fraction`` of them repeats of others, shuffled."""
+    rng = random.Random(seed)
+    fresh = [f"lead-{number}" for number in range(count - int(count * repeated_fraction))]
+    ids = fresh + [rng.choice(fresh) for _ in range(count - len(fresh))]
+    rng.shuffle(ids)
+    return ids
