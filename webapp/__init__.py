@@ -48,12 +48,17 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
+    from webapp.blueprints import auth, board, operators, overview, sources
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.meta import bp as meta_bp
+    from webapp.security import init_security
 
     app.register_blueprint(meta_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
+    init_security(app)  # headers on every response, Flask-Login, HTML error pages
+    for dashboard in (auth, overview, board, operators, sources):
+        app.register_blueprint(dashboard.bp)
 
 
 def register_error_handlers(app):

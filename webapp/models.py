@@ -186,6 +186,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the session cookie names instead of the id; a new one on logout makes
+    # every copy of the old cookie worthless (Flask's sessions live in the cookie).
+    session_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 # --- Named queries ---------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -44,3 +47,56 @@ def verify_login(session, username: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
+
+
+# --- Dashboard sessions (Flask-Login) ----------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """The signed-in user as plain values, what Flask-Login keeps for a request."""
+
+    id: int
+    username: str
+    role: str
+    session_token: str
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+def _as_session_user(user: User) -> SessionUser:
+    return SessionUser(user.id, user.username, user.role, user.session_token)
+
+
+def start_session(session, user: User) -> SessionUser:
+    """The identity to put in a fresh session; issues the user's session token if there is none."""
+    if user.session_token is None:
+        begin_write(session)
+        user.session_token = secrets.token_urlsafe(32)
+        session.commit()
+    return _as_session_user(user)
+
+
+def end_sessions(session, user_id: int) -> None:
+    """Sign the user out everywhere: a new token makes every earlier session cookie invalid."""
+    begin_write(session)
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_token = secrets.token_urlsafe(32)
+    session.commit()
+
+
+def load_session_user(session, session_token: str) -> SessionUser | None:
+    if not session_token:
+        return None
+    user = session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
+    return _as_session_user(user) if user is not None else None

@@ -1,0 +1,56 @@
+"""Sign in and sign out of the dashboard."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from webapp import users
+from webapp.extensions import db, limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site; anything else (//evil, https://...) goes to the overview."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("overview.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login():
+    """The sign-in form; a good password starts a brand-new session."""
+    next_url = request.args.get("next")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(next_url))
+    if request.method == "GET":
+        return render_template("auth/login.html", next=next_url)
+    username = request.form.get("username", "").strip()
+    user = users.verify_login(db.session, username, request.form.get("password", ""))
+    if user is None:
+        error = "Unknown username or wrong password."
+        return render_template("auth/login.html", next=next_url, error=error, username=username), 401
+    session_user = users.start_session(db.session, user)
+    session.clear()  # nothing from before the sign-in survives into the new session
+    login_user(session_user)
+    flash(f"Signed in as {session_user.username} ({session_user.role}).", "success")
+    return redirect(_safe_next(next_url))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out here and invalidate every copy of the session cookie."""
+    users.end_sessions(db.session, current_user.id)
+    logout_user()
+    session.clear()
+    flash("Signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,228 @@
+"""The live contact board, manual assignment, the lead card and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
+
+from webapp import contacts, distribution, stats
+from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
+from webapp.blueprints.forms import FormErrors, int_arg, parse_form
+from webapp.blueprints.rendering import render_page, wants_fragment
+from webapp.directory import get_or_404
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator, Source
+from webapp.security import staff_required
+
+bp = Blueprint("board", __name__)
+TEMPLATE = "board/index.html"
+ASSIGN_TEMPLATE = "board/assign.html"
+POLL_SECONDS = 3
+FILTER_NAMES = ("source", "status", "operator")
+
+
+def board_filter(values) -> contacts.ContactFilter:
+    """The board's filters from query or form values; unknown values are ignored."""
+    status = values.get("status")
+    return contacts.ContactFilter(
+        status=status if status in CONTACT_STATUSES else None,
+        source_id=int_arg(values, "source"),
+        operator_id=int_arg(values, "operator"),
+    )
+
+
+def filter_args(contact_filter: contacts.ContactFilter) -> dict:
+    """The filter as URL arguments, for links, the poll and the hidden fields of every action."""
+    args = {"source": contact_filter.source_id, "status": contact_filter.status,
+            "operator": contact_filter.operator_id}
+    return {name: value for name, value in args.items() if value is not None}
+
+
+def _board_context(values, seen: int | None = None) -> dict:
+    contact_filter = board_filter(values)
+    before = int_arg(values, "before")
+    unassigned, unassigned_count = stats.unassigned_contacts(db.session, contact_filter)
+    assigned, next_before = stats.assigned_contacts(db.session, contact_filter, before)
+    latest = stats.latest_contact_id(db.session)
+    args = filter_args(contact_filter)
+    return {
+        "filters": args,
+        "unassigned": unassigned,
+        "unassigned_count": unassigned_count,
+        "assigned": assigned,
+        "before": before,
+        "next_before": next_before,
+        "seen": latest if seen is None else seen,
+        "poll_url": url_for("board.index", seen=latest, before=before, **args),
+        "poll_seconds": POLL_SECONDS,
+        "now": stats.utcnow(),
+    }
+
+
+@bp.get("/contacts")
+@staff_required
+def index():
+    """The board: unassigned contacts on top, then open ones; polled by htmx through the same block."""
+    seen = int_arg(request.args, "seen", minimum=0)
+    context = _board_context(request.args, seen)
+    context |= {
+        "sources": list(db.session.execute(db.select(Source).order_by(Source.name)).scalars()),
+        "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
+    }
+    return render_page(TEMPLATE, "board", **context)
+
+
+def _after_action(status: int = 200):
+    """Re-render the board with the filters the action form carried, or redirect a plain POST."""
+    if not wants_fragment():
+        return redirect(url_for("board.index", **filter_args(board_filter(request.form))))
+    return render_page(TEMPLATE, "board", status, **_board_context(request.form))
+
+
+def _refused(error: DomainError):
+    db.session.rollback()
+    flash(error.message, "error")
+    return _after_action(422)
+
+
+@bp.get("/contacts/<int:contact_id>/assign")
+@staff_required
+def assign_form(contact_id):
+    """The assignment form of one contact (lazy-loaded into the board's menu; a page without JS)."""
+    contact = get_or_404(db.session, Contact, contact_id)
+    return render_page(ASSIGN_TEMPLATE, "assign_form", **_assign_context(contact, request.args))
+
+
+def _assign_context(contact: Contact, values, errors=None) -> dict:
+    return {
+        "contact": contact,
+        "operators": stats.operators_for_assignment(db.session),
+        "filters": filter_args(board_filter(values)),
+        "errors": errors or {},
+        "now": stats.utcnow(),
+    }
+
+
+@bp.post("/contacts/<int:contact_id>/operator")
+@staff_required
+def assign(contact_id):
+    """Hand a contact to an operator; at the limit or inactive needs the override box (force)."""
+    contact = get_or_404(db.session, Contact, contact_id)
+    try:
+        fields = parse_form(
+            ContactOperatorUpdate,
+            {"operator_id": request.form.get("operator_id", ""), "force": request.form.get("force", "false")},
+        )
+        if fields.operator_id is None:
+            raise FormErrors({"operator_id": "Choose an operator."})
+        contact = contacts.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
+    except (FormErrors, DomainError) as error:
+        db.session.rollback()
+        message = next(iter(error.errors.values())) if isinstance(error, FormErrors) else error.message
+        response = render_page(ASSIGN_TEMPLATE, "assign_form", 422,
+                               **_assign_context(contact, request.form, {"operator_id": message}))
+        response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})
+        return response
+    flash(f"Contact #{contact.id} assigned to {contact.operator.name}.", "success")
+    return _after_action()
+
+
+@bp.post("/contacts/<int:contact_id>/unassign")
+@staff_required
+def unassign(contact_id):
+    """Take the operator off an open contact; it waits for the next distribution."""
+    get_or_404(db.session, Contact, contact_id)
+    try:
+        contacts.set_operator(db.session, contact_id, None)
+    except DomainError as error:
+        return _refused(error)
+    flash(f"Contact #{contact_id} is unassigned.", "success")
+    return _after_action()
+
+
+@bp.post("/contacts/<int:contact_id>/status")
+@staff_required
+def set_status(contact_id):
+    """Set a contact in progress, closed or back to new."""
+    get_or_404(db.session, Contact, contact_id)
+    try:
+        fields = parse_form(ContactStatusUpdate, {"status": request.form.get("status", "")})
+        contact = contacts.change_status(db.session, contact_id, fields.status)
+    except FormErrors:
+        return _refused(DomainError("Choose new, in progress or closed."))
+    except DomainError as error:
+        return _refused(error)
+    flash(f"Contact #{contact.id} is now {contact.status.replace('_', ' ')}.", "success")
+    return _after_action()
+
+
+@bp.post("/contacts/redistribute")
+@staff_required
+def redistribute():
+    """Run the distribution over every unassigned open contact and say how many found an operator."""
+    result = distribution.redistribute(db.session)
+    total = result.assigned + result.unassigned
+    flash(f"{result.assigned} of {total} found an operator.", "success" if result.assigned else "info")
+    return _after_action()
+
+
+@bp.get("/leads/<int:lead_id>")
+@staff_required
+def lead(lead_id):
+    """The lead card: identity fields and the history of its contacts."""
+    lead_row = get_or_404(db.session, Lead, lead_id)
+    return render_page("board/lead.html", "history", lead=lead_row,
+                       history=stats.lead_history(db.session, lead_id), now=stats.utcnow(),
+                       back=_same_site(request.referrer))
+
+
+def _same_site(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return url if parts.netloc == request.host else None
+
+
+EXPORT_COLUMNS = ("id", "created_at", "status", "source", "operator", "lead_external_id", "lead_name",
+                  "email", "phone", "message", "assigned_at", "closed_at")
+
+
+def _cell(value) -> str:
+    """Text for a spreadsheet: formulas (=, +, -, @) are neutralised with a leading quote."""
+    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _export_line(contact: Contact) -> list[str]:
+    lead_row = contact.lead
+    values = (contact.id, contact.created_at, contact.status, contact.source.name,
+              contact.operator.name if contact.operator else None, lead_row.external_id, lead_row.name,
+              lead_row.email, lead_row.phone, contact.message, contact.assigned_at, contact.closed_at)
+    return [_cell(value) for value in values]
+
+
+@bp.get("/contacts/export.csv")
+@staff_required
+def export_csv():
+    """Every contact matching the board's filters as CSV, streamed in batches."""
+    contact_filter = board_filter(request.args)
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(EXPORT_COLUMNS)
+        for contact in stats.export_rows(db.session, contact_filter):
+            writer.writerow(_export_line(contact))
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+        db.session.rollback()
+
+    headers = {"Content-Disposition": 'attachment; filename="contacts.csv"', "Cache-Control": "no-store"}
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)

@@ -1,0 +1,39 @@
+"""Dashboard form input, checked by the same pydantic models the API uses (lax: form values are text)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+
+class FormErrors(Exception):
+    """The form did not validate; ``errors`` maps a field to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("invalid form")
+        self.errors = errors
+
+
+def parse_form(model: type[BaseModel], values: dict):
+    """``model`` built from form values; blank values count as missing. Raises FormErrors."""
+    data = {key: value.strip() for key, value in values.items() if isinstance(value, str) and value.strip()}
+    try:
+        return model.model_validate(data, strict=False)
+    except ValidationError as error:
+        raise FormErrors(_messages(error)) from None
+
+
+def _messages(error: ValidationError) -> dict[str, str]:
+    messages: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        text = "This field is required." if item["type"] == "missing" else item["msg"] + "."
+        messages.setdefault(field, text)
+    return messages
+
+
+def int_arg(values, name: str, default: int | None = None, minimum: int = 1) -> int | None:
+    """A positive integer from the query string, or ``default`` when absent or not a number."""
+    raw = values.get(name, "")
+    if not raw.isdigit() or len(raw) > 9 or int(raw) < minimum:
+        return default
+    return int(raw)

@@ -1,0 +1,104 @@
+"""Operators: the table, the status toggle, the inline limit, the create form."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import current_user
+
+from webapp import directory, stats
+from webapp.api_schemas import OperatorCreate, OperatorStatusUpdate, OperatorUpdate
+from webapp.blueprints.forms import FormErrors, int_arg, parse_form
+from webapp.blueprints.rendering import render_page, wants_fragment
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import Operator
+from webapp.security import staff_required, supervisor_required
+
+bp = Blueprint("operators", __name__, url_prefix="/operators")
+TEMPLATE = "operators/index.html"
+
+
+def _page_context(form=None, errors=None) -> dict:
+    page = stats.operator_page(db.session, int_arg(request.args, "page", 1))
+    return {
+        "page": page,
+        "sources_by_operator": stats.operator_sources(db.session, [op.id for op in page.items]),
+        "can_edit": current_user.is_supervisor,
+        "form": form or {},
+        "errors": errors or {},
+    }
+
+
+@bp.get("/", strict_slashes=False)
+@staff_required
+def index():
+    """The operators table (paginated) and, for supervisors, the create form."""
+    return render_page(TEMPLATE, "operators", **_page_context())
+
+
+@bp.post("/", strict_slashes=False)
+@supervisor_required
+def create():
+    """Create an operator; invalid input comes back inline with 422."""
+    try:
+        fields = parse_form(OperatorCreate, request.form)
+        operator = directory.create_operator(
+            db.session, fields.name, fields.max_active_contacts, fields.status
+        )
+    except (FormErrors, DomainError) as error:
+        db.session.rollback()
+        errors = error.errors if isinstance(error, FormErrors) else {"name": error.message}
+        return render_page(TEMPLATE, "operators", 422, **_page_context(request.form, errors))
+    flash(f"Operator {operator.name} created.", "success")
+    if wants_fragment():
+        return render_page(TEMPLATE, "operators", **_page_context())
+    return redirect(url_for("operators.index"))
+
+
+def _row(operator_id: int, status: int = 200, errors=None):
+    """The one table row of an operator, as a fragment (or the page after a plain POST)."""
+    if not wants_fragment():
+        return redirect(url_for("operators.index", page=request.args.get("page")))
+    operator = directory.get_or_404(db.session, Operator, operator_id)
+    return render_page(
+        TEMPLATE,
+        "operator_row",
+        status,
+        op=stats.operator_loads(db.session, [operator])[0],
+        sources_by_operator=stats.operator_sources(db.session, [operator.id]),
+        can_edit=True,
+        row_errors=errors or {},
+    )
+
+
+@bp.post("/<int:operator_id>/status")
+@supervisor_required
+def set_status(operator_id):
+    """Flip an operator between active and inactive."""
+    try:
+        fields = parse_form(OperatorStatusUpdate, request.form)
+    except FormErrors as error:
+        return _row(operator_id, 422, error.errors)
+    operator = directory.set_operator_status(db.session, operator_id, fields.status)
+    flash(f"{operator.name} is now {operator.status}.", "success")
+    return _row(operator_id)
+
+
+@bp.post("/<int:operator_id>/limit")
+@supervisor_required
+def set_limit(operator_id):
+    """Change an operator's limit of open contacts."""
+    try:
+        raw_limit = request.form.get("max_active_contacts", "")
+        fields = parse_form(OperatorUpdate, {"max_active_contacts": raw_limit})
+        if fields.max_active_contacts is None:
+            raise FormErrors({"max_active_contacts": "Enter a limit (0 or more)."})
+    except FormErrors as error:
+        if not wants_fragment():
+            flash(error.errors["max_active_contacts"], "error")
+        return _row(operator_id, 422, error.errors)
+    operator = directory.update_operator(
+        db.session, operator_id, max_active_contacts=fields.max_active_contacts
+    )
+    flash(f"{operator.name}'s limit is now {operator.max_active_contacts}.", "success")
+    return _row(operator_id)

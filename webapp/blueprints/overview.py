@@ -1,0 +1,38 @@
+"""The overview page and the stats page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from webapp import stats
+from webapp.extensions import db
+from webapp.security import staff_required
+
+bp = Blueprint("overview", __name__)
+
+
+@bp.get("/")
+@staff_required
+def index():
+    """Open and waiting contacts, operators' loads, today's contacts by source."""
+    return render_template(
+        "overview/index.html",
+        summary=stats.overview(db.session),
+        loads=stats.busiest_operators(db.session),
+        sources_today=stats.contacts_today_by_source(db.session),
+        now=stats.utcnow(),
+    )
+
+
+@bp.get("/stats", endpoint="stats")
+@staff_required
+def stats_page():
+    """Contacts per source per day (14 days) and per operator received/closed."""
+    days = stats.last_days(14)
+    return render_template(
+        "overview/stats.html",
+        days=days,
+        sources=[source for source, _count in stats.contacts_today_by_source(db.session)],
+        per_day=stats.contacts_per_source_per_day(db.session, len(days)),
+        activity=stats.operator_activity(db.session, len(days)),
+    )

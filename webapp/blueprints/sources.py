@@ -1,0 +1,124 @@
+"""Sources: the list, the create form, per-operator weight sliders and the source's bot tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from webapp import directory, stats, tokens
+from webapp.api_schemas import SourceCreate, WeightItem
+from webapp.blueprints.forms import FormErrors, parse_form
+from webapp.blueprints.rendering import render_page, wants_fragment
+from webapp.errors import DomainError
+from webapp.extensions import db
+from webapp.models import ApiToken, Source
+from webapp.security import staff_required, supervisor_required
+
+bp = Blueprint("sources", __name__, url_prefix="/sources")
+LIST_TEMPLATE = "sources/index.html"
+DETAIL_TEMPLATE = "sources/detail.html"
+
+
+def _list_context(form=None, errors=None) -> dict:
+    return {
+        "summaries": stats.source_summaries(db.session),
+        "can_edit": current_user.is_supervisor,
+        "form": form or {},
+        "errors": errors or {},
+    }
+
+
+@bp.get("/", strict_slashes=False)
+@staff_required
+def index():
+    """Every source with its weighted operators and today's contacts."""
+    return render_page(LIST_TEMPLATE, "sources", **_list_context())
+
+
+@bp.post("/", strict_slashes=False)
+@supervisor_required
+def create():
+    """Create a source; invalid input comes back inline with 422."""
+    try:
+        fields = parse_form(SourceCreate, request.form)
+        source = directory.create_source(db.session, fields.name, fields.description)
+    except (FormErrors, DomainError) as error:
+        db.session.rollback()
+        errors = error.errors if isinstance(error, FormErrors) else {"name": error.message}
+        return render_page(LIST_TEMPLATE, "sources", 422, **_list_context(request.form, errors))
+    flash(f"Source {source.name} created. Give it weights below.", "success")
+    if wants_fragment():
+        return render_page(LIST_TEMPLATE, "sources", **_list_context())
+    return redirect(url_for("sources.detail", source_id=source.id))
+
+
+def _detail_context(source: Source, **extra) -> dict:
+    context = {
+        "source": source,
+        "rows": stats.source_weight_rows(db.session, source),
+        "today": dict((s.id, n) for s, n in stats.contacts_today_by_source(db.session)).get(source.id, 0),
+        "can_edit": current_user.is_supervisor,
+        "tokens": [],
+        "new_token": None,
+        "errors": {},
+    }
+    if current_user.is_supervisor:
+        context["tokens"] = list(db.session.execute(tokens.source_tokens(source.id)).scalars())
+    return context | extra
+
+
+@bp.get("/<int:source_id>")
+@staff_required
+def detail(source_id):
+    """One source: a weight slider per operator with the resulting shares; its bot tokens."""
+    source = directory.get_or_404(db.session, Source, source_id)
+    return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source))
+
+
+@bp.post("/<int:source_id>/weights/<int:operator_id>")
+@supervisor_required
+def set_weight(source_id, operator_id):
+    """Save one operator's weight on the source; answers with every share recomputed."""
+    source = directory.get_or_404(db.session, Source, source_id)
+    try:
+        raw = {"operator_id": str(operator_id), "weight": request.form.get("weight", "")}
+        fields = parse_form(WeightItem, raw)
+        source = directory.set_weight(db.session, source_id, fields.operator_id, fields.weight)
+    except (FormErrors, DomainError) as error:
+        db.session.rollback()
+        message = next(iter(error.errors.values())) if isinstance(error, FormErrors) else error.message
+        errors = {"weight": f"Weight not saved: {message}"}
+        return render_page(DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors))
+    if not wants_fragment():
+        flash("Weight saved.", "success")
+        return redirect(url_for("sources.detail", source_id=source_id))
+    return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source))
+
+
+@bp.post("/<int:source_id>/tokens")
+@supervisor_required
+def create_token(source_id):
+    """Create a bot token for this source; the token is shown this once."""
+    source = directory.get_or_404(db.session, Source, source_id)
+    name = request.form.get("name", "").strip()
+    if not name or len(name) > 200:
+        errors = {"token_name": "Give the token a name (1 to 200 characters)."}
+        return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
+    row, token = tokens.create_token(db.session, name, source_id=source.id)
+    flash(f"Token {row.name} created. Copy it now: it is shown only once.", "success")
+    return render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
+
+
+@bp.post("/<int:source_id>/tokens/<int:token_id>/revoke")
+@supervisor_required
+def revoke_token(source_id, token_id):
+    """Revoke one of this source's tokens; bots using it get 401 from now on."""
+    source = directory.get_or_404(db.session, Source, source_id)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.source_id != source.id:
+        abort(404)
+    tokens.revoke_token(db.session, token_id)
+    flash(f"Token {token.name} revoked.", "success")
+    if not wants_fragment():
+        return redirect(url_for("sources.detail", source_id=source_id))
+    return render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source))

@@ -1,0 +1,132 @@
+"""Dashboard security: response headers (CSP and friends), login, roles, CSRF failures.
+
+Every response — HTML page, HTMX fragment, JSON, static file, error — gets the
+headers from ``security_headers``. The CSP forbids inline script and style, so
+all behaviour lives in static files and htmx runs with ``allowEval: false``.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from webapp.extensions import db, login_manager
+from webapp.problems import problem_response, wants_problem
+from webapp.users import load_session_user
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+# Swagger UI sets element styles from its bundle; only /docs relaxes style-src for it.
+DOCS_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self'", "style-src 'self' 'unsafe-inline'"
+)
+STATIC_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def security_headers(response):
+    """after_request: the same strict headers on every response."""
+    policy = DOCS_CONTENT_SECURITY_POLICY if request.path == "/docs" else CONTENT_SECURITY_POLICY
+    response.headers["Content-Security-Policy"] = policy
+    response.headers.update(STATIC_HEADERS)
+    return response
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def redirect_to_login(message: str | None = None, status: int = 401):
+    """A plain redirect for browsers; for htmx, HX-Redirect so no login form lands in a table cell."""
+    if message:
+        flash(message, "warning")
+    target = url_for("auth.login", next=_safe_next())
+    if is_htmx():
+        return "", status, {"HX-Redirect": target}
+    return redirect(target)
+
+
+def _safe_next() -> str | None:
+    # Only a plain page load is worth returning to; an htmx fragment URL is not a page.
+    if request.method != "GET" or is_htmx():
+        return None
+    return request.full_path.rstrip("?")
+
+
+def handle_csrf_error(error: CSRFError):
+    """A missing or expired CSRF token: back to the login page, never an error page in a cell."""
+    return redirect_to_login("Your session expired or the form was stale; please sign in again.", 400)
+
+
+def roles_required(*roles: str):
+    """Login required, then one of ``roles`` (403 otherwise). Checked in the view, before any data."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+supervisor_required = roles_required("supervisor")
+staff_required = roles_required("supervisor", "manager")
+
+
+ERROR_PAGES = {
+    403: ("Not allowed", "Your role may not do this."),
+    404: ("Not found", "There is nothing at this address."),
+    405: ("Not allowed here", "This address does not take that kind of request."),
+    429: ("Too many attempts", "Too many sign-in attempts. Wait a minute and try again."),
+}
+
+
+def html_error_page(error: HTTPException):
+    """Readable HTML error pages for the dashboard; the API keeps its problem documents."""
+    if wants_problem():
+        return handle_problem(error)
+    title, message = ERROR_PAGES[error.code]
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    if error.code == 429:
+        headers.setdefault("Retry-After", "60")
+    body = render_template("errors/error.html", code=error.code, title=title, message=message)
+    return body, error.code, headers
+
+
+def handle_problem(error: HTTPException):
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem_response(error.code, error.description, headers=headers)
+
+
+def init_security(app) -> None:
+    """Register the header hook, the login manager and the HTML error pages."""
+    app.after_request(security_headers)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(lambda: redirect_to_login("Please sign in to see this page."))
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, html_error_page)
+
+
+def _load_user(session_token: str):
+    # The session names the user by their session token, not their id (webapp.users.SessionUser).
+    return load_session_user(db.session, session_token)

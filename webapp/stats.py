@@ -1,0 +1,284 @@
+"""Read-only queries behind the dashboard pages: a constant number per page, none per row.
+
+Everything here reads; every change goes through ``directory``, ``contacts``,
+``distribution`` and ``tokens``. Counts come from grouped queries keyed by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from webapp.contacts import ContactFilter, filtered_contacts
+from webapp.models import (
+    OPEN_CONTACT_STATUSES,
+    Contact,
+    Operator,
+    OperatorSourceWeight,
+    Source,
+    load_by_operator,
+    utcnow,
+)
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class OperatorLoad:
+    """An operator with their open contacts, as the pages show it."""
+
+    id: int
+    name: str
+    status: str
+    load: int
+    limit: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def at_limit(self) -> bool:
+        return self.load >= self.limit
+
+    @property
+    def can_take_more(self) -> bool:
+        """What a manual assignment without override accepts (see distribution.assign_manually)."""
+        return self.is_active and not self.at_limit
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    has_next: bool
+
+
+def start_of_today() -> datetime:
+    now = utcnow()
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+# --- Operators ------------------------------------------------------------------
+
+
+def operator_loads(session, operators) -> list[OperatorLoad]:
+    """Operators with their loads: one grouped query for all of them."""
+    return _with_loads(operators, load_by_operator(session, [operator.id for operator in operators]))
+
+
+def _with_loads(operators, loads: dict[int, int]) -> list[OperatorLoad]:
+    return [
+        OperatorLoad(op.id, op.name, op.status, loads.get(op.id, 0), op.max_active_contacts)
+        for op in operators
+    ]
+
+
+def operator_page(session, number: int, size: int = PAGE_SIZE) -> Page:
+    rows = list(
+        session.execute(
+            select(Operator).order_by(Operator.name, Operator.id).offset((number - 1) * size).limit(size + 1)
+        ).scalars()
+    )
+    return Page(operator_loads(session, rows[:size]), number, len(rows) > size)
+
+
+def operator_sources(session, operator_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Per operator: (source name, weight) of every source they are weighted on; one query."""
+    rows = session.execute(
+        select(OperatorSourceWeight.operator_id, Source.name, OperatorSourceWeight.weight)
+        .join(Source, Source.id == OperatorSourceWeight.source_id)
+        .where(OperatorSourceWeight.operator_id.in_(operator_ids))
+        .order_by(Source.name)
+    ).all()
+    result: dict[int, list[tuple[str, int]]] = {}
+    for operator_id, name, weight in rows:
+        result.setdefault(operator_id, []).append((name, weight))
+    return result
+
+
+def operators_for_assignment(session) -> list[OperatorLoad]:
+    """Every operator with their load, those who can take a contact now first, least loaded first."""
+    operators = list(session.execute(select(Operator).order_by(Operator.name)).scalars())
+    loads = operator_loads(session, operators)
+    return sorted(loads, key=lambda op: (not op.can_take_more, op.load / max(op.limit, 1), op.name))
+
+
+# --- Overview ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overview:
+    open_contacts: int
+    unassigned: int
+    oldest_unassigned_at: datetime | None
+    operators_active: int
+    operators_total: int
+
+
+def overview(session) -> Overview:
+    """The headline numbers: two queries."""
+    is_open = Contact.status.in_(OPEN_CONTACT_STATUSES)
+    unassigned = is_open & Contact.operator_id.is_(None)
+    open_count, unassigned_count, oldest = session.execute(
+        select(
+            func.count().filter(is_open),
+            func.count().filter(unassigned),
+            func.min(case((unassigned, Contact.created_at))),
+        )
+    ).one()
+    active, total = session.execute(
+        select(func.count().filter(Operator.status == "active"), func.count()).select_from(Operator)
+    ).one()
+    oldest = Contact.created_at.type.process_result_value(oldest, None) if oldest else None
+    if isinstance(oldest, str):  # SQLite hands an aggregate of a datetime back as text
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
+    return Overview(open_count, unassigned_count, oldest, active, total)
+
+
+def busiest_operators(session, limit: int = 30) -> list[OperatorLoad]:
+    """The operators with the most open contacts, then the rest by name, up to ``limit``."""
+    loads = load_by_operator(session)
+    top_ids = sorted(loads, key=lambda op_id: -loads[op_id])[:limit]
+    query = select(Operator).order_by(Operator.name)
+    query = query.where(Operator.id.in_(top_ids)) if len(top_ids) >= limit else query.limit(limit)
+    operators = list(session.execute(query).scalars())
+    rows = _with_loads(operators, loads)
+    return sorted(rows, key=lambda row: (-row.load, row.name))[:limit]
+
+
+def contacts_today_by_source(session) -> list[tuple[Source, int]]:
+    """Every source with the number of contacts it received today (UTC); one query."""
+    counts = dict(
+        session.execute(
+            select(Contact.source_id, func.count())
+            .where(Contact.created_at >= start_of_today())
+            .group_by(Contact.source_id)
+        ).all()
+    )
+    sources = session.execute(select(Source).order_by(Source.name)).scalars()
+    return sorted(((s, counts.get(s.id, 0)) for s in sources), key=lambda pair: (-pair[1], pair[0].name))
+
+
+# --- Sources ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightRow:
+    operator: OperatorLoad
+    weight: int
+    share: float | None  # percent of the source's total weight; None when off the source
+
+
+def source_weight_rows(session, source: Source) -> list[WeightRow]:
+    """Every operator with their weight on ``source`` and resulting share: weighted ones first."""
+    weights = {row.operator_id: row.weight for row in source.weights}
+    total = sum(weights.values())
+    operators = operator_loads(session, list(session.execute(select(Operator)).scalars()))
+    rows = [
+        WeightRow(op, weights.get(op.id, 0), 100 * weights[op.id] / total if op.id in weights else None)
+        for op in operators
+    ]
+    return sorted(rows, key=lambda row: (-row.weight, row.operator.name))
+
+
+def source_summaries(session) -> list[tuple[Source, int, int]]:
+    """Every source with its weighted operators and today's contacts: three queries."""
+    today = dict(
+        session.execute(
+            select(Contact.source_id, func.count())
+            .where(Contact.created_at >= start_of_today())
+            .group_by(Contact.source_id)
+        ).all()
+    )
+    sources = list(session.execute(select(Source).order_by(Source.name)).scalars())
+    return [(s, len(s.weights), today.get(s.id, 0)) for s in sources]
+
+
+# --- Contacts ---------------------------------------------------------------------
+
+
+def _with_names(query):
+    # Board and lead card rows show the source and operator names: load them in the same query.
+    return query.options(joinedload(Contact.source), joinedload(Contact.operator))
+
+
+def unassigned_contacts(session, contact_filter: ContactFilter, limit: int = PAGE_SIZE):
+    """Open contacts without an operator that match the filter, newest first; and how many."""
+    base = filtered_contacts(
+        ContactFilter(status=contact_filter.status, source_id=contact_filter.source_id, unassigned=True)
+    ).where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+    if contact_filter.operator_id is not None:
+        return [], 0
+    count = session.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
+    rows = list(session.execute(_with_names(base.limit(limit))).scalars())
+    return rows, count
+
+
+def assigned_contacts(session, contact_filter: ContactFilter, before_id: int | None, limit: int = PAGE_SIZE):
+    """One page of contacts with an operator (open unless a status filter says otherwise), newest first."""
+    query = filtered_contacts(contact_filter).where(Contact.operator_id.is_not(None))
+    if contact_filter.status is None:
+        query = query.where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+    if before_id is not None:
+        query = query.where(Contact.id < before_id)
+    rows = list(session.execute(_with_names(query.limit(limit + 1))).scalars())
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+
+
+def latest_contact_id(session) -> int:
+    return session.execute(select(func.max(Contact.id))).scalar_one() or 0
+
+
+def lead_history(session, lead_id: int, limit: int = 500) -> list[Contact]:
+    query = select(Contact).where(Contact.lead_id == lead_id).order_by(Contact.id.desc()).limit(limit)
+    return list(session.execute(_with_names(query)).scalars())
+
+
+def export_rows(session, contact_filter: ContactFilter, batch: int = 1000):
+    """Every contact matching the filter, streamed ``batch`` rows at a time (flat memory)."""
+    query = _with_names(filtered_contacts(contact_filter)).execution_options(yield_per=batch)
+    return session.execute(query).scalars()
+
+
+# --- Stats ------------------------------------------------------------------------
+
+
+def last_days(days: int) -> list[date]:
+    today = utcnow().date()
+    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def contacts_per_source_per_day(session, days: int = 14) -> dict[int, dict[date, int]]:
+    """{source id: {day: contacts}} over the last ``days`` days (UTC); one grouped query."""
+    since = start_of_today() - timedelta(days=days - 1)
+    day = func.date(Contact.created_at)
+    rows = session.execute(
+        select(Contact.source_id, day, func.count())
+        .where(Contact.created_at >= since)
+        .group_by(Contact.source_id, day)
+    ).all()
+    result: dict[int, dict[date, int]] = {}
+    for source_id, when, count in rows:
+        when = date.fromisoformat(when) if isinstance(when, str) else when
+        result.setdefault(source_id, {})[when] = count
+    return result
+
+
+def operator_activity(session, days: int = 14, limit: int = 100) -> list[tuple[Operator, int, int]]:
+    """Per operator: contacts received and closed in the last ``days`` days; busiest first."""
+    since = start_of_today() - timedelta(days=days - 1)
+    received = func.count().filter(Contact.assigned_at >= since)
+    closed = func.count().filter((Contact.closed_at >= since) & (Contact.status == "closed"))
+    rows = session.execute(
+        select(Operator, received, closed)
+        .join(Contact, Contact.operator_id == Operator.id)
+        .where((Contact.assigned_at >= since) | (Contact.closed_at >= since))
+        .group_by(Operator.id)
+        .order_by(received.desc(), Operator.name)
+        .limit(limit)
+    ).all()
+    return [(operator, got, done) for operator, got, done in rows]
