@@ -35,12 +35,12 @@ from webapp.api_schemas import (
     WeightsUpdate,
 )
 from webapp.errors import ConflictError, DomainError, InvalidError, NotFoundError
-from webapp.extensions import db
+from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem, problem_response
 from webapp.serializers import contact_json, lead_json, operator_json, source_json
-from webapp.tokens import authenticate
+from webapp.tokens import authenticate, hash_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -54,6 +54,27 @@ DOMAIN_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
 
 
 # --- Request plumbing ----------------------------------------------------------
+
+
+def _rate_limit_key() -> str:
+    """Count per bearer token (hashed, never kept in clear); per address without one."""
+    header = request.headers.get("Authorization", "")
+    return f"token:{hash_token(header)}" if header else f"address:{request.remote_addr}"
+
+
+def _rate_limit_unset() -> bool:
+    return not current_app.config.get("API_RATE_LIMIT")
+
+
+# One limit shared by every /api/v1 call of a token, off unless API_RATE_LIMIT is set
+# (e.g. "100/second"). Flask-Limiter raises a 429 with Retry-After; the problem
+# handler renders it as problem+json.
+limiter.shared_limit(
+    lambda: current_app.config.get("API_RATE_LIMIT") or "1/second",
+    scope="api-v1",
+    key_func=_rate_limit_key,
+    exempt_when=_rate_limit_unset,
+)(bp)
 
 
 @bp.before_request
