@@ -1,0 +1,61 @@
+"""Properties of the pure pick (webapp.distribution.choose_operator), found by Hypothesis."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from webapp.distribution import Candidate, choose_operator, weighted_choice
+
+candidates = st.lists(
+    st.builds(
+        Candidate,
+        operator_id=st.integers(1, 10**9),
+        weight=st.integers(0, 1_000_000),
+        is_active=st.booleans(),
+        active_contacts=st.integers(0, 1000),
+        max_active_contacts=st.integers(0, 1000),
+    ),
+    max_size=30,
+    unique_by=lambda candidate: candidate.operator_id,
+)
+seeds = st.integers(0, 2**32 - 1)
+
+
+def eligible(candidate: Candidate) -> bool:
+    return (
+        candidate.is_active
+        and candidate.weight > 0
+        and candidate.active_contacts < candidate.max_active_contacts
+    )
+
+
+@settings(max_examples=500, derandomize=True)
+@given(candidates, seeds)
+def test_never_picks_an_inactive_full_or_zero_weight_operator(options, seed):
+    picked = choose_operator(options, random.Random(seed))
+    by_id = {candidate.operator_id: candidate for candidate in options}
+    if picked is not None:
+        assert eligible(by_id[picked])
+
+
+@settings(max_examples=500, derandomize=True)
+@given(candidates, seeds)
+def test_none_exactly_when_nobody_is_eligible(options, seed):
+    picked = choose_operator(options, random.Random(seed))
+    assert (picked is None) == (not any(eligible(candidate) for candidate in options))
+
+
+@settings(max_examples=200, derandomize=True)
+@given(candidates, seeds)
+def test_the_pick_depends_only_on_the_seed(options, seed):
+    assert choose_operator(options, random.Random(seed)) == choose_operator(options, random.Random(seed))
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.lists(st.integers(0, 10**12), min_size=1, max_size=20).filter(any), seeds)
+def test_weighted_choice_only_returns_positive_weights(weights, seed):
+    index = weighted_choice(range(len(weights)), weights, random.Random(seed))
+    assert weights[index] > 0
