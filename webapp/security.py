@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from webapp.errors import DomainError, NotFoundError
 from webapp.extensions import db, login_manager
 from webapp.problems import problem_response, wants_problem
 from webapp.users import load_session_user
@@ -108,6 +109,16 @@ def html_error_page(error: HTTPException):
     return body, error.code, headers
 
 
+def domain_error_page(error: DomainError):
+    """A domain error that escaped a dashboard view: a readable page (the API has its own handler)."""
+    db.session.rollback()
+    code = 404 if isinstance(error, NotFoundError) else 409
+    if wants_problem():
+        return problem_response(code, error.message)
+    title = "Not found" if code == 404 else "Not possible"
+    return render_template("errors/error.html", code=code, title=title, message=error.message), code
+
+
 def handle_problem(error: HTTPException):
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return problem_response(error.code, error.description, headers=headers)
@@ -123,6 +134,7 @@ def init_security(app) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(lambda: redirect_to_login("Please sign in to see this page."))
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(DomainError, domain_error_page)
     for code in ERROR_PAGES:
         app.register_error_handler(code, html_error_page)
 

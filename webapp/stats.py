@@ -174,7 +174,11 @@ class WeightRow:
 
 
 def source_weight_rows(session, source: Source) -> list[WeightRow]:
-    """Every operator with their weight on ``source`` and resulting share: weighted ones first."""
+    """Every operator with their weight on ``source`` and resulting share, by name.
+
+    The order must not depend on the weights: a row that moved while its slider is
+    being dragged would end the drag.
+    """
     weights = {row.operator_id: row.weight for row in source.weights}
     total = sum(weights.values())
     operators = operator_loads(session, list(session.execute(select(Operator)).scalars()))
@@ -182,7 +186,7 @@ def source_weight_rows(session, source: Source) -> list[WeightRow]:
         WeightRow(op, weights.get(op.id, 0), 100 * weights[op.id] / total if op.id in weights else None)
         for op in operators
     ]
-    return sorted(rows, key=lambda row: (-row.weight, row.operator.name))
+    return sorted(rows, key=lambda row: (row.operator.name, row.operator.id))
 
 
 def source_summaries(session) -> list[tuple[Source, int, int]]:

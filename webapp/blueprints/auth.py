@@ -29,9 +29,9 @@ def _safe_next(target: str | None) -> str:
 def login():
     """The sign-in form; a good password starts a brand-new session."""
     next_url = request.args.get("next")
-    if current_user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(next_url))
-    if request.method == "GET":
+    if request.method != "POST":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(next_url))
         return render_template("auth/login.html", next=next_url)
     username = request.form.get("username", "").strip()
     user = users.verify_login(db.session, username, request.form.get("password", ""))

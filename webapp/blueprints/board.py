@@ -100,6 +100,7 @@ def assign_form(contact_id):
 def _assign_context(contact: Contact, values, errors=None) -> dict:
     return {
         "contact": contact,
+        "chosen": int_arg(values, "operator_id"),
         "operators": stats.operators_for_assignment(db.session),
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},

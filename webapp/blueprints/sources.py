@@ -61,6 +61,7 @@ def _detail_context(source: Source, **extra) -> dict:
         "tokens": [],
         "new_token": None,
         "errors": {},
+        "oob_shares": False,
     }
     if current_user.is_supervisor:
         context["tokens"] = list(db.session.execute(tokens.source_tokens(source.id)).scalars())
@@ -88,11 +89,13 @@ def set_weight(source_id, operator_id):
         db.session.rollback()
         message = next(iter(error.errors.values())) if isinstance(error, FormErrors) else error.message
         errors = {"weight": f"Weight not saved: {message}"}
-        return render_page(DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors))
+        return render_page(
+            DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors, oob_shares=True)
+        )
     if not wants_fragment():
         flash("Weight saved.", "success")
         return redirect(url_for("sources.detail", source_id=source_id))
-    return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source))
+    return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source, oob_shares=True))
 
 
 @bp.post("/<int:source_id>/tokens")

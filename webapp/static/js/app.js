@@ -19,11 +19,11 @@
   }
 
   // The board polls itself; it pauses while a manager has an assignment menu open or
-  // focus inside it, so a menu, a select or the keyboard position is never swapped away.
+  // is in one of its form fields, so an open menu or a half-made choice is never swapped away.
   function boardIsBusy(board) {
     if (board.querySelector("details[open]")) return true;
     var active = document.activeElement;
-    return active && active !== document.body && board.contains(active);
+    return !!active && board.contains(active) && active.matches("select, input, textarea");
   }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
