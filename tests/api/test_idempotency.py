@@ -59,8 +59,8 @@ def test_different_keys_store_different_contacts(api, team):
     assert post(api, body, "a").get_json()["id"] != post(api, body, "b").get_json()["id"]
 
 
-@pytest.mark.parametrize("key", ["k" * 256, ""])
-def test_key_outside_1_to_255_chars_is_422(api, team, unchanged, key):
+@pytest.mark.parametrize("key", ["k" * 256, "", "a\x00b", "tab\there"])
+def test_key_outside_1_to_255_printable_chars_is_422(api, team, unchanged, key):
     with unchanged():
         assert_problem(
             post(api, {"external_id": "tg:1", "source_id": team["source"]}, key), 422, field="Idempotency-Key"

@@ -258,11 +258,12 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
 
 def _idempotency_key() -> str | None:
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
+    # Control characters (NUL above all: PostgreSQL text cannot hold it) are refused.
+    if key is not None and (not 1 <= len(key) <= 255 or any(ord(c) < 32 or ord(c) == 127 for c in key)):
         raise ApiProblem(
             422,
-            "Idempotency-Key must be 1 to 255 characters.",
-            errors=[{"field": "Idempotency-Key", "message": "must be 1 to 255 characters"}],
+            "Idempotency-Key must be 1 to 255 characters, without control characters.",
+            errors=[{"field": "Idempotency-Key", "message": "must be 1 to 255 printable characters"}],
         )
     return key
 
