@@ -44,6 +44,11 @@ test-sqlite: $(VENV)/.test-installed
 test-postgresql: $(VENV)/.test-installed
 	LEADCRM_TEST_BACKEND=postgresql $(BIN)/pytest $(PYTEST_ARGS)
 
+## make bench: load the app and its floors with wrk (under 10 minutes), write bench/results/latest.md
+bench: $(VENV)/.run-installed
+	scripts/ensure-system-packages.sh wrk
+	$(BIN)/python -m bench.run
+
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 

@@ -1,0 +1,1 @@
+"""Benchmarks of the Lead Distribution CRM: `make bench` runs `python -m bench.run`."""

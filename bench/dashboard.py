@@ -1,0 +1,235 @@
+"""Dashboard at scale: server time (p50) and SQL statements of each page, on a big and a small
+database, and the peak memory of a worker while it streams the biggest CSV export.
+
+Pages that the app does not have (yet) are reported as "not available", never guessed at.
+"""
+
+from __future__ import annotations
+
+import http.client
+import statistics
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+from werkzeug.security import generate_password_hash
+
+from bench.databases import app_on
+from bench.servers import gunicorn, memory_kib
+from bench.statements import counting_statements
+
+SUPERVISOR = ("bench-supervisor", "bench-password-1")
+BENCH_SECRET = "bench"
+EXPORT_PATH = "/contacts/export.csv"
+# Bounds that keep `make bench` bounded even when a page or the export is slow.
+PAGE_BUDGET_SECONDS = 4.0
+EXPORT_BUDGET_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    path: str  # may name {source_id} and {lead_id}
+    htmx: bool = False
+
+
+PAGES = (
+    Page("overview `/`", "/"),
+    Page("operators `/operators`", "/operators"),
+    Page("source page `/sources/<id>`", "/sources/{source_id}"),
+    Page("contacts `/contacts`", "/contacts"),
+    Page("contacts poll partial (`/contacts`, HX-Request)", "/contacts", htmx=True),
+    Page("lead page `/leads/<id>`", "/leads/{lead_id}"),
+    Page("stats `/stats`", "/stats"),
+)
+
+
+@dataclass(frozen=True)
+class PageTiming:
+    page: Page
+    available: bool
+    status: int | None = None
+    p50_ms: float | None = None
+    statements: int | None = None
+    note: str = ""
+
+
+def route_path(app, path: str, method: str = "GET") -> str | None:
+    """`path` as the app serves it (after a trailing-slash redirect), or None without a route."""
+    adapter = app.url_map.bind("localhost")
+    try:
+        adapter.match(path, method=method)
+    except RequestRedirect as redirect:
+        return urlsplit(redirect.new_url).path
+    except (NotFound, MethodNotAllowed):
+        return None
+    return path
+
+
+def has_route(app, path: str, method: str = "GET") -> bool:
+    return route_path(app, path, method) is not None
+
+
+def ensure_supervisor(database_url: str) -> None:
+    """A supervisor to sign in as. Its hash is deliberately cheap (bench data only), so that
+    signing in costs the bench milliseconds; the login itself goes through the real form."""
+    from webapp.extensions import db
+    from webapp.models import User
+
+    with app_on(database_url):
+        if db.session.execute(select(User.id).where(User.username == SUPERVISOR[0])).first() is None:
+            password_hash = generate_password_hash(SUPERVISOR[1], method="pbkdf2:sha256:1000")
+            db.session.add(User(username=SUPERVISOR[0], password_hash=password_hash, role="supervisor"))
+            db.session.commit()
+
+
+def logged_in_client(app):
+    """A test client signed in through the real login form (CSRF is off in the bench app)."""
+    client = app.test_client()
+    if not has_route(app, "/login", "POST"):
+        return client, "no /login route"
+    response = client.post("/login", data={"username": SUPERVISOR[0], "password": SUPERVISOR[1]})
+    if response.status_code not in (302, 303):
+        return client, f"login answered {response.status_code}"
+    return client, ""
+
+
+def _sample_ids(session) -> dict[str, int]:
+    from webapp.models import Contact, Source
+
+    source_id = session.execute(select(func.min(Source.id))).scalar() or 1
+    # The lead with the most contacts: the heaviest lead page.
+    lead_id = (
+        session.execute(
+            select(Contact.lead_id).group_by(Contact.lead_id).order_by(func.count().desc()).limit(1)
+        ).scalar()
+        or 1
+    )
+    return {"source_id": source_id, "lead_id": lead_id}
+
+
+def bench_app_config() -> dict:
+    return {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "SECRET_KEY": BENCH_SECRET}
+
+
+def time_pages(database_url: str, repeats: int) -> list[PageTiming]:
+    """p50 server time over `repeats` requests and the statement count of one, per page."""
+    from webapp.extensions import db
+
+    ensure_supervisor(database_url)
+    with app_on(database_url, **bench_app_config()) as app:
+        client, login_problem = logged_in_client(app)
+        ids = _sample_ids(db.session)
+        db.session.remove()
+        return [_time_page(app, client, page, ids, repeats, login_problem) for page in PAGES]
+
+
+def _time_page(app, client, page: Page, ids: dict, repeats: int, login_problem: str) -> PageTiming:
+    from webapp.extensions import db
+
+    path = route_path(app, page.path.format(**ids))
+    if path is None:
+        return PageTiming(page, available=False, note="not available (no such route yet)")
+    headers = {"HX-Request": "true"} if page.htmx else {}
+    with counting_statements(db.engine) as log:
+        first = client.get(path, headers=headers)
+    if first.status_code != 200:
+        note = f"answered {first.status_code}" + (f"; {login_problem}" if login_problem else "")
+        return PageTiming(page, available=False, status=first.status_code, note=note)
+    times = _timed_gets(client, path, headers, repeats)
+    note = f"{len(times)} of {repeats} requests (time budget)" if len(times) < repeats else ""
+    return PageTiming(page, True, 200, statistics.median(times), log.count, note)
+
+
+def _timed_gets(client, path: str, headers: dict, repeats: int) -> list[float]:
+    """Up to `repeats` timings in ms; a slow page stops after PAGE_BUDGET_SECONDS (at least 3)."""
+    times: list[float] = []
+    budget_ends = time.monotonic() + PAGE_BUDGET_SECONDS
+    while len(times) < repeats and (len(times) < 3 or time.monotonic() < budget_ends):
+        started = time.perf_counter()
+        client.get(path, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+@dataclass(frozen=True)
+class ExportMemory:
+    available: bool
+    note: str = ""
+    bytes: int = 0
+    seconds: float = 0.0
+    baseline_kib: int = 0
+    peak_kib: int = 0
+
+
+def export_memory(database_url: str, workers: int = 2) -> ExportMemory:
+    """Stream EXPORT_PATH from gunicorn and watch the workers' resident memory meanwhile."""
+    ensure_supervisor(database_url)
+    with app_on(database_url, **bench_app_config()) as app:
+        if not has_route(app, EXPORT_PATH):
+            return ExportMemory(False, f"not available: no {EXPORT_PATH} route yet")
+        client, problem = logged_in_client(app)
+        if problem:
+            return ExportMemory(False, problem)
+        cookie = client.get_cookie("session")
+        if cookie is None:
+            return ExportMemory(False, "login gave no session cookie")
+        cookie_header = f"session={cookie.value}"
+    env = {"SECRET_KEY": BENCH_SECRET}
+    with gunicorn(database_url, workers=workers, env=env) as server:
+        return _download_watching(server, cookie_header)
+
+
+def _download_watching(server, cookie_header: str) -> ExportMemory:
+    pids = server.worker_pids()
+    _fetch(server.base_url + "/", cookie_header, EXPORT_BUDGET_SECONDS)  # warm the shared code paths
+    baseline = max(_rss(pid) for pid in pids)
+    peak = [baseline]
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max([peak[0]] + [_rss(pid) for pid in pids])
+            done.wait(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        size, status, problem = _fetch(server.base_url + EXPORT_PATH, cookie_header, EXPORT_BUDGET_SECONDS)
+    finally:
+        done.set()
+        watcher.join()
+    if status != 200:
+        return ExportMemory(False, f"{EXPORT_PATH} answered {status}")
+    return ExportMemory(True, problem, size, time.monotonic() - started, baseline, peak[0])
+
+
+def _rss(pid: int) -> int:
+    try:
+        return memory_kib(pid).get("VmRSS", 0)
+    except OSError:  # the worker is gone (gunicorn killed or replaced it)
+        return 0
+
+
+def _fetch(url: str, cookie_header: str, budget_seconds: float) -> tuple[int, int, str]:
+    """Read the whole body (or until the budget ends); returns (bytes, status, problem or "")."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie_header})
+    size, deadline = 0, time.monotonic() + budget_seconds
+    try:
+        with urllib.request.urlopen(request, timeout=budget_seconds) as response:
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                if time.monotonic() > deadline:
+                    return size, response.status, f"stopped after the {budget_seconds:.0f} s budget"
+            return size, response.status, ""
+    except urllib.error.HTTPError as error:
+        return 0, error.code, ""
+    except (http.client.IncompleteRead, OSError) as error:
+        return size, 200, f"connection broke after {size / 1e6:.1f} MB ({type(error).__name__})"

@@ -1,0 +1,276 @@
+"""Fill a migrated database with operators, sources, weights, leads and contacts - fast.
+
+Rows go in with the driver's executemany in large batches inside one transaction per table,
+respecting every constraint: foreign keys, unique names and external ids, the status checks,
+positive weights, and no operator holding more open contacts than its limit.
+
+    .venv/bin/python -m bench.generate sqlite:////tmp/big.sqlite3 --contacts 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, event, text
+
+from bench.databases import migrate
+
+BATCH = 50_000
+OPERATOR_LIMIT = 2_000
+STATUS_CUMULATIVE = ((0.80, "closed"), (0.93, "in_progress"), (1.0, "new"))
+UNASSIGNED_SHARE = 0.01  # of the "new" contacts
+LEADS_PER_CONTACT = 0.6
+
+
+@dataclass(frozen=True)
+class FillSummary:
+    operators: int
+    sources: int
+    leads: int
+    contacts: int
+    seconds: float
+
+
+def _timestamp_writer(dialect_name: str):
+    """Values as SQLAlchemy's UTCDateTime stores them: naive UTC (a string on SQLite)."""
+    if dialect_name == "sqlite":
+        return lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return lambda moment: moment
+
+
+def _insert(connection, table: str, columns: tuple[str, ...], rows) -> None:
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            connection.exec_driver_sql(sql, batch)
+            batch = []
+    if batch:
+        connection.exec_driver_sql(sql, batch)
+
+
+def _weights(operators: int, sources: int, rng: random.Random) -> dict[int, list[int]]:
+    """Source index -> operator indexes weighted on it: each operator on two sources."""
+    on_source: dict[int, list[int]] = {source: [] for source in range(sources)}
+    for operator in range(operators):
+        first = operator % sources
+        second = (first + 1 + rng.randrange(sources - 1)) % sources if sources > 1 else first
+        on_source[first].append(operator)
+        if second != first:
+            on_source[second].append(operator)
+    return on_source
+
+
+def _status(rng: random.Random) -> str:
+    draw = rng.random()
+    return next(status for bound, status in STATUS_CUMULATIVE if draw < bound)
+
+
+def _contact_rows(contacts, leads, on_source, ids, stamp, rng, start):
+    """Contacts oldest first; open ones go round-robin to their source's operators, under limits."""
+    open_load = [0] * len(ids["operators"])
+    turn = {source: 0 for source in on_source}
+    step = timedelta(days=365) / max(contacts, 1)
+    for number in range(contacts):
+        source = rng.randrange(len(on_source))
+        lead = number if number < leads else rng.randrange(leads)
+        status = _status(rng)
+        created = start + step * number
+        operator = None
+        candidates = on_source[source]
+        if candidates and not (status == "new" and rng.random() < UNASSIGNED_SHARE):
+            operator = candidates[turn[source] % len(candidates)]
+            turn[source] += 1
+            if status != "closed":
+                if open_load[operator] >= OPERATOR_LIMIT:
+                    operator, status = None, "new"
+                else:
+                    open_load[operator] += 1
+        if operator is None and status == "in_progress":
+            status = "new"
+        assigned = stamp(created + timedelta(seconds=1)) if operator is not None else None
+        closed = stamp(created + timedelta(hours=2)) if status == "closed" else None
+        yield (
+            ids["leads"][lead],
+            ids["sources"][source],
+            ids["operators"][operator] if operator is not None else None,
+            status,
+            f"Generated contact {number}",
+            stamp(created),
+            assigned,
+            closed,
+        )
+
+
+def _ids(connection, table: str) -> list[int]:
+    return list(connection.exec_driver_sql(f"SELECT id FROM {table} ORDER BY id").scalars())
+
+
+def _fill_directory(connection, operators, sources, on_source, stamp, now, rng):
+    _insert(
+        connection,
+        "operators",
+        ("name", "status", "max_active_contacts", "created_at"),
+        (
+            (f"Operator {n:05d}", "active" if n % 10 else "inactive", OPERATOR_LIMIT, stamp(now))
+            for n in range(operators)
+        ),
+    )
+    _insert(
+        connection,
+        "sources",
+        ("name", "description", "created_at"),
+        ((f"Source {n:02d}", f"Generated source {n}", stamp(now)) for n in range(sources)),
+    )
+    ids = {"operators": _ids(connection, "operators"), "sources": _ids(connection, "sources")}
+    _insert(
+        connection,
+        "operator_source_weights",
+        ("operator_id", "source_id", "weight"),
+        (
+            (ids["operators"][op], ids["sources"][source], rng.randint(1, 100))
+            for source, members in on_source.items()
+            for op in members
+        ),
+    )
+    return ids
+
+
+def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, seed=7) -> FillSummary:
+    """Add the rows to an already migrated, empty database; returns what went in and how long."""
+    started = time.monotonic()
+    rng = random.Random(seed)
+    engine = create_engine(database_url)
+    if engine.dialect.name == "sqlite":
+        # Bulk load only: the rows are regenerated if the machine crashes meanwhile.
+        event.listen(engine, "connect", lambda conn, _record: conn.execute("PRAGMA synchronous=OFF"))
+    stamp = _timestamp_writer(engine.dialect.name)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    leads = max(1, int(contacts * LEADS_PER_CONTACT)) if contacts else 0
+    on_source = _weights(operators, sources, rng)
+    with engine.begin() as connection:
+        ids = _fill_directory(connection, operators, sources, on_source, stamp, now, rng)
+    with engine.begin() as connection:
+        _insert(
+            connection,
+            "leads",
+            ("external_id", "email", "phone", "name", "created_at"),
+            (
+                (
+                    f"gen-{n}",
+                    f"lead{n}@example.com" if n % 2 else None,
+                    f"+4470{n:08d}" if n % 3 else None,
+                    f"Lead {n}",
+                    stamp(now - timedelta(days=366)),
+                )
+                for n in range(leads)
+            ),
+        )
+        ids["leads"] = _ids(connection, "leads")
+    with engine.begin() as connection:
+        _insert(
+            connection,
+            "contacts",
+            (
+                "lead_id",
+                "source_id",
+                "operator_id",
+                "status",
+                "message",
+                "created_at",
+                "assigned_at",
+                "closed_at",
+            ),
+            _contact_rows(contacts, leads, on_source, ids, stamp, rng, now - timedelta(days=365)),
+        )
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    return FillSummary(operators, sources, leads, contacts, time.monotonic() - started)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database_url")
+    parser.add_argument("--operators", type=int, default=1000)
+    parser.add_argument("--sources", type=int, default=20)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--no-migrate", action="store_true", help="the database is already migrated")
+    args = parser.parse_args(argv)
+    if not args.no_migrate:
+        migrate(args.database_url)
+    summary = fill(args.database_url, operators=args.operators, sources=args.sources, contacts=args.contacts)
+    print(
+        f"{summary.contacts:,} contacts, {summary.leads:,} leads, {summary.operators:,} operators, "
+        f"{summary.sources} sources in {summary.seconds:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()
+
+
+def add_history(database_url: str, source_id: int, contacts: int, *, seed: int = 11) -> None:
+    """Earlier contacts (each with a lead of its own) on one source, spread over its weighted
+    operators and within their limits: the history that must not change an intake's cost."""
+    rng = random.Random(seed)
+    engine = create_engine(database_url)
+    stamp = _timestamp_writer(engine.dialect.name)
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=30)
+    prefix = f"history-{source_id}-"
+    with engine.begin() as connection:
+        operators = connection.execute(
+            text(
+                "SELECT o.id, o.max_active_contacts FROM operators o JOIN operator_source_weights w "
+                "ON w.operator_id = o.id WHERE w.source_id = :source ORDER BY o.id"
+            ),
+            {"source": source_id},
+        ).all()
+        _insert(
+            connection,
+            "leads",
+            ("external_id", "created_at"),
+            ((f"{prefix}{n}", stamp(start)) for n in range(contacts)),
+        )
+        lead_ids = (
+            connection.execute(
+                text("SELECT id FROM leads WHERE external_id LIKE :prefix ORDER BY id"),
+                {"prefix": prefix + "%"},
+            )
+            .scalars()
+            .all()
+        )
+        _insert(
+            connection,
+            "contacts",
+            ("lead_id", "source_id", "operator_id", "status", "created_at", "assigned_at", "closed_at"),
+            _history_rows(lead_ids, source_id, operators, stamp, start, rng),
+        )
+    engine.dispose()
+
+
+def _history_rows(lead_ids, source_id, operators, stamp, start, rng):
+    load = [0] * len(operators)
+    for number, lead_id in enumerate(lead_ids):
+        index = number % len(operators)
+        status = _status(rng)
+        if status != "closed" and load[index] >= operators[index][1]:
+            status = "closed"
+        load[index] += status != "closed"
+        created = stamp(start + timedelta(seconds=number))
+        yield (
+            lead_id,
+            source_id,
+            operators[index][0],
+            status,
+            created,
+            created,
+            created if status == "closed" else None,
+        )

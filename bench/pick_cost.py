@@ -1,0 +1,64 @@
+"""Cost of the weighted pick as the operators on one source grow: intake latency, ratio to 10."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.databases import DatabaseFactory, seed_intake
+from bench.load import LoadResult, run_load
+from bench.servers import gunicorn
+
+INTAKE_PATH = "/api/v1/contacts/"
+
+
+@dataclass(frozen=True)
+class PickRun:
+    operators: int
+    max_weight: int
+    concurrency: int
+    result: LoadResult
+
+
+def measure_pick_cost(
+    factory: DatabaseFactory,
+    sizes,
+    seconds: float,
+    *,
+    concurrency: int = 1,
+    workers: int = 2,
+    tool: str = "auto",
+    weight_sizes=(1_000_000, 1),
+) -> list[PickRun]:
+    """One fresh database and server per case; the first case (`sizes[0]`) is the base of the ratios.
+
+    Every size runs with weights drawn up to the first of `weight_sizes`; the size nearest 1,000
+    is repeated with each other maximum weight (weights of 1 cost the same as 1,000,000).
+    """
+    cases = [(size, weight_sizes[0]) for size in sizes]
+    middle = min(sizes, key=lambda size: abs(size - 1000))
+    cases += [(middle, weight) for weight in weight_sizes[1:]]
+    runs = []
+    for operators, max_weight in cases:
+        url = factory.new_migrated(f"bench_pick_{operators}_{max_weight}")
+        target = seed_intake(url, operators=operators, max_weight=max_weight)
+        with gunicorn(url, workers=workers) as server:
+            run_load(
+                server.base_url,
+                INTAKE_PATH,
+                token=target.token,
+                source_id=target.source_id,
+                concurrency=2,
+                seconds=min(seconds, 1),
+                tool=tool,
+            )
+            result = run_load(
+                server.base_url,
+                INTAKE_PATH,
+                token=target.token,
+                source_id=target.source_id,
+                concurrency=concurrency,
+                seconds=seconds,
+                tool=tool,
+            )
+        runs.append(PickRun(operators, max_weight, concurrency, result))
+    return runs

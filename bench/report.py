@@ -1,0 +1,190 @@
+"""The Markdown of bench/results/latest.md: every figure a ratio measured in this run, with the
+absolute numbers beside it, and each goal marked met or missed."""
+
+from __future__ import annotations
+
+from bench.throughput import FLOOR_COMMIT, FLOOR_JSON, INTAKE
+
+INTAKE_GOAL = 0.70
+PICK_GOAL = 1.5
+PAGE_GOAL_MS = 100.0
+WORKER_GOAL_MIB = 150.0
+
+
+def _mark(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("met" if ok else "**missed**")
+
+
+def _ratio(part: float, whole: float) -> str:
+    return f"{part / whole:.0%}" if whole else "n/a"
+
+
+def intake_section(server_runs) -> list[str]:
+    lines = [
+        "## 1. Intake throughput and latency, beside the two floors",
+        "",
+        "Same gunicorn process, settings and database for all three endpoints; endpoints "
+        "interleaved per concurrency. Goal: intake ≥ 70% of the one-commit floor's req/s.",
+        "",
+        "| backend | workers | conc. | trivial JSON req/s | one-commit req/s | intake req/s "
+        "| intake p50 / p99 ms | errors | intake ÷ JSON | intake ÷ one-commit | goal |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for run in server_runs:
+        for concurrency in sorted({c for c, _name in run.results}):
+            floor_json, floor_commit, intake = (
+                run.results[concurrency, n] for n in (FLOOR_JSON, FLOOR_COMMIT, INTAKE)
+            )
+            errors = floor_json.errors + floor_commit.errors + intake.errors
+            lines.append(
+                f"| {run.backend} | {run.workers} | {concurrency} "
+                f"| {floor_json.rps:,.0f} | {floor_commit.rps:,.0f} "
+                f"| {intake.rps:,.0f} | {intake.p50_ms:.1f} / {intake.p99_ms:.1f} | {errors} "
+                f"| {_ratio(intake.rps, floor_json.rps)} | {_ratio(intake.rps, floor_commit.rps)} "
+                f"| {_mark(intake.rps >= INTAKE_GOAL * floor_commit.rps)} |"
+            )
+    lines += [
+        "",
+        "Latency of every run (ms):",
+        "",
+        "| backend | workers | conc. | endpoint | requests | req/s | p50 | p99 | errors |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in server_runs:
+        for (concurrency, name), result in sorted(run.results.items()):
+            lines.append(
+                f"| {run.backend} | {run.workers} | {concurrency} | {name} | {result.requests:,} "
+                f"| {result.rps:,.0f} | {result.p50_ms:.2f} | {result.p99_ms:.2f} | {result.errors} |"
+            )
+    return lines + [""]
+
+
+def pick_section(pick_runs_by_backend) -> list[str]:
+    lines = [
+        "## 2. Cost of the pick as operators grow",
+        "",
+        "One source, N weighted operators (all eligible), intake at concurrency 1 on 2 workers. "
+        f"Goal: 1,000 operators within {PICK_GOAL}× of 10; weights up to 1,000,000 cost the same as 1.",
+        "",
+        "| backend | operators | weights | req/s | p50 ms | p99 ms | errors | p50 ÷ p50 at base | goal |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for backend, runs in pick_runs_by_backend.items():
+        base = runs[0].result.p50_ms
+        for run in runs:
+            ratio = run.result.p50_ms / base if base else 0
+            goal = ratio <= PICK_GOAL if run.operators == 1000 else None
+            lines.append(
+                f"| {backend} | {run.operators:,} | 1..{run.max_weight:,} | {run.result.rps:,.0f} "
+                f"| {run.result.p50_ms:.2f} | {run.result.p99_ms:.2f} | {run.result.errors} "
+                f"| {ratio:.2f}× | {_mark(goal)} |"
+            )
+    return lines + [""]
+
+
+def statements_section(statement_cases, base_log) -> list[str]:
+    counts = {count for _label, count, _commits in statement_cases}
+    lines = [
+        "## 3. SQL statements per POST /api/v1/contacts/",
+        "",
+        "Counted in-process (Flask test client, `before_cursor_execute`), a new lead each time, "
+        "after one warm-up POST. Goal: a small constant, independent of operators and history.",
+        "",
+        "| case | statements | COMMITs |",
+        "| --- | ---: | ---: |",
+    ]
+    lines += [f"| {label} | {count} | {commits} |" for label, count, commits in statement_cases]
+    lines += ["", f"Constant across cases: {_mark(len(counts) == 1)}.", "", "The statements (base case):", ""]
+    lines += [
+        f"{number}. `{statement[:150]}{'…' if len(statement) > 150 else ''}`"
+        for number, statement in enumerate(base_log.statements, 1)
+    ]
+    return lines + [""]
+
+
+def profile_section(costs, backend: str) -> list[str]:
+    lines = [
+        "## 3b. Where intake's time goes (in-process, no network)",
+        "",
+        f"Per request through the Flask test client in one process, {backend}:",
+        "",
+        "| endpoint | ms per request | ÷ intake |",
+        "| --- | ---: | ---: |",
+        f"| trivial JSON floor | {costs.json_floor_ms:.2f} "
+        f"| {_ratio(costs.json_floor_ms, costs.intake_ms)} |",
+        f"| one-commit floor | {costs.commit_floor_ms:.2f} "
+        f"| {_ratio(costs.commit_floor_ms, costs.intake_ms)} |",
+        f"| intake | {costs.intake_ms:.2f} | 100% |",
+        "",
+        "Intake's own CPU time by package (cProfile, own time):",
+        "",
+        "| package | share |",
+        "| --- | ---: |",
+    ]
+    lines += [f"| {label} | {share:.0%} |" for label, share in costs.shares.items()]
+    return lines + [""]
+
+
+def dashboard_section(big_timings, small_timings, big_summary, small_summary) -> list[str]:
+    lines = [
+        "## 4. Dashboard at scale",
+        "",
+        f"Big database: {big_summary.operators:,} operators, {big_summary.sources} sources, "
+        f"{big_summary.leads:,} leads, {big_summary.contacts:,} contacts (generated in "
+        f"{big_summary.seconds:.1f} s). Small: {small_summary.contacts:,} contacts. Server time is the p50 "
+        "of repeated requests through the Flask test client, signed in as a supervisor. "
+        f"Goal: each under {PAGE_GOAL_MS:.0f} ms, statement count the same on both.",
+        "",
+        "| page | p50 ms (big) | p50 ms (small) | big ÷ small | statements (big / small) | goal |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for big, small in zip(big_timings, small_timings, strict=True):
+        if not big.available:
+            lines.append(f"| {big.page.label} | {big.note} | | | | n/a |")
+            continue
+        ok = big.p50_ms < PAGE_GOAL_MS and big.statements == small.statements
+        small_ms = f"{small.p50_ms:.1f}" if small.available else "n/a"
+        ratio = f"{big.p50_ms / small.p50_ms:.1f}×" if small.available and small.p50_ms else "n/a"
+        label = f"{big.page.label} ({big.note})" if big.note else big.page.label
+        lines.append(
+            f"| {label} | {big.p50_ms:.1f} | {small_ms} | {ratio} "
+            f"| {big.statements} / {small.statements} | {_mark(ok)} |"
+        )
+    return lines + [""]
+
+
+def memory_section(server_runs, exports) -> list[str]:
+    lines = [
+        "## 5. Memory",
+        "",
+        f"Goal: under {WORKER_GOAL_MIB:.0f} MiB per worker, flat in the export size.",
+        "",
+        "Resident memory (VmRSS) of each gunicorn worker right after its intake runs:",
+        "",
+        "| backend | workers | RSS per worker (MiB) | goal |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for run in server_runs:
+        mib = [kib / 1024 for kib in run.worker_rss_kib]
+        lines.append(
+            f"| {run.backend} | {run.workers} | {', '.join(f'{m:.0f}' for m in mib)} "
+            f"| {_mark(bool(mib) and max(mib) < WORKER_GOAL_MIB)} |"
+        )
+    lines += [
+        "",
+        "Peak resident memory of the workers while streaming the CSV export:",
+        "",
+        "| database | export | size | seconds | RSS before (MiB) | peak (MiB) | goal |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for label, export in exports:
+        if not export.available:
+            lines.append(f"| {label} | {export.note} | | | | | n/a |")
+            continue
+        note = f" ({export.note})" if export.note else ""
+        lines.append(
+            f"| {label} | `/contacts/export.csv`{note} | {export.bytes / 1e6:,.1f} MB | {export.seconds:.1f} "
+            f"| {export.baseline_kib / 1024:.0f} | {export.peak_kib / 1024:.0f} "
+            f"| {_mark(export.peak_kib / 1024 < WORKER_GOAL_MIB)} |"
+        )
+    return lines + [""]

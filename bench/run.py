@@ -1,0 +1,231 @@
+"""`make bench`: measure, then write bench/results/latest.md.
+
+.venv/bin/python -m bench.run            # the full run (under 10 minutes on 2 cores)
+.venv/bin/python -m bench.run --quick    # seconds: tiny sizes, SQLite, one short load each
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import report
+from bench.dashboard import export_memory, time_pages
+from bench.databases import DatabaseFactory, database_factory, seed_intake
+from bench.generate import fill
+from bench.load import have_wrk
+from bench.pick_cost import measure_pick_cost
+from bench.profile_intake import measure_in_process
+from bench.statements import statements_per_post
+from bench.throughput import measure_server
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass(frozen=True)
+class Plan:
+    backends: tuple[str, ...] = ("sqlite", "postgresql")
+    workers: tuple[int, ...] = (2, 4)
+    concurrencies: tuple[int, ...] = (1, 8, 32)
+    seconds: float = 4.0
+    pick_sizes: tuple[int, ...] = (10, 100, 1000, 10_000)
+    pick_weights: tuple[int, ...] = (1_000_000, 1)
+    pick_seconds: float = 4.0
+    statement_operators: int = 1000
+    statement_history: int = 5000
+    profile_requests: int = 300
+    big_contacts: int = 1_000_000
+    big_operators: int = 1000
+    small_contacts: int = 5000
+    page_repeats: int = 10
+    exports: bool = True
+    # The backend of sections 3-5 (statements, in-process profile, dashboard, export).
+    detail_backend: str = "sqlite"
+    tool: str = "auto"
+
+
+QUICK = Plan(
+    backends=("sqlite",),
+    workers=(2,),
+    concurrencies=(2,),
+    seconds=0.5,
+    pick_sizes=(10, 50),
+    pick_weights=(1_000_000,),
+    pick_seconds=0.5,
+    statement_operators=50,
+    statement_history=50,
+    profile_requests=10,
+    big_contacts=400,
+    big_operators=20,
+    small_contacts=100,
+    page_repeats=2,
+)
+
+
+@dataclass
+class Outcome:
+    lines: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # the raw results, for the smoke test
+
+    def section(self, title: str, produce) -> None:
+        """Run one section; a failure is written into the report and the run goes on."""
+        started = time.monotonic()
+        print(f"[bench] {title} ...", file=sys.stderr, flush=True)
+        try:
+            self.lines += produce()
+        except Exception:  # noqa: BLE001 - the report says which section failed and why
+            self.failures.append(title)
+            self.lines += [f"## {title}: FAILED", "", "```", traceback.format_exc(limit=6), "```", ""]
+        print(f"[bench] {title} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+
+
+def throughput_and_pick(plan: Plan, workdir: Path, factories: dict | None = None):
+    """Sections 1, 2 and the worker memory of 5, per backend."""
+    server_runs, picks = [], {}
+    for backend in plan.backends:
+        with _factory(backend, workdir, factories) as factory:
+            for workers in plan.workers:
+                server_runs.append(
+                    measure_server(factory, workers, plan.concurrencies, plan.seconds, plan.tool)
+                )
+            picks[backend] = measure_pick_cost(
+                factory, plan.pick_sizes, plan.pick_seconds, tool=plan.tool, weight_sizes=plan.pick_weights
+            )
+    return server_runs, picks
+
+
+def _factory(backend: str, workdir: Path, factories: dict | None):
+    if factories and backend in factories:
+        return nullcontext(factories[backend])
+    return database_factory(backend, workdir)
+
+
+def statement_cases(plan: Plan, factory: DatabaseFactory):
+    """The statement count with 10 vs many operators and with no vs much history."""
+    cases, base_log = [], None
+    for operators, history in ((10, 0), (plan.statement_operators, 0), (10, plan.statement_history)):
+        url = factory.new_migrated(f"bench_statements_{operators}_{history}")
+        target = seed_intake(url, operators=operators)
+        if history:
+            fill_history(url, target, history)
+        log = statements_per_post(url, target.token, target.source_id)
+        base_log = base_log or log
+        cases.append((f"{operators:,} operators, {history:,} earlier contacts", log.count, log.commits))
+    return cases, base_log
+
+
+def fill_history(url: str, target, contacts: int) -> None:
+    """Earlier contacts on the target's source, through the bulk generator's insert."""
+    from bench.generate import add_history
+
+    add_history(url, target.source_id, contacts)
+
+
+def dashboard_and_export(plan: Plan, factory: DatabaseFactory):
+    big_url = factory.new_migrated("bench_dashboard_big")
+    small_url = factory.new_migrated("bench_dashboard_small")
+    summaries = {}
+    for url, contacts in ((big_url, plan.big_contacts), (small_url, plan.small_contacts)):
+        summaries[url] = fill(url, operators=plan.big_operators, contacts=contacts)
+    big, small = time_pages(big_url, plan.page_repeats), time_pages(small_url, plan.page_repeats)
+    exports = [(f"{plan.big_contacts:,} contacts", export_memory(big_url))]
+    if plan.exports:
+        exports.append((f"{plan.small_contacts:,} contacts", export_memory(small_url)))
+    return big, small, summaries[big_url], summaries[small_url], exports
+
+
+def environment_lines(plan: Plan, command: str) -> list[str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    tool = "wrk" if (plan.tool == "wrk" or (plan.tool == "auto" and have_wrk())) else "python threads"
+    if tool == "wrk":
+        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+        tool = (version.stdout or version.stderr).splitlines()[0].strip()
+    return [
+        "# Benchmark results",
+        "",
+        f"- run: {datetime.now(UTC).isoformat(timespec='seconds')} with `{command}`",
+        f"- machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}",
+        f"- load generator: {tool}, a separate process on 127.0.0.1, every POST a new external_id",
+        f"- each load run {plan.seconds:g} s; gunicorn sync workers; SQLite WAL + synchronous=FULL; "
+        "PostgreSQL with fsync=on, synchronous_commit=on",
+        "",
+    ]
+
+
+def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -> Outcome:
+    """Every section in turn, then the report. `factories` (backend -> DatabaseFactory) lets the
+    smoke test reuse its own PostgreSQL cluster; otherwise each backend gets a fresh one."""
+    logging.disable(logging.INFO)  # alembic's migration chatter (its env.py re-configures logging)
+    outcome = Outcome(environment_lines(plan, command))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="leadcrm-bench-") as tmp:
+        workdir = Path(tmp)
+        data = outcome.data
+
+        def sections_1_2():
+            data["server_runs"], data["picks"] = throughput_and_pick(plan, workdir, factories)
+            return report.intake_section(data["server_runs"]) + report.pick_section(data["picks"])
+
+        outcome.section("1-2. Intake and pick cost", sections_1_2)
+        with _factory(plan.detail_backend, workdir, factories) as factory:
+
+            def section_3():
+                data["statement_cases"], base_log = statement_cases(plan, factory)
+                url = factory.new_migrated("bench_profile")
+                data["in_process"] = measure_in_process(seed_intake(url), plan.profile_requests)
+                return report.statements_section(data["statement_cases"], base_log) + report.profile_section(
+                    data["in_process"], factory.backend
+                )
+
+            def sections_4_5():
+                big, small, big_summary, small_summary, exports = dashboard_and_export(plan, factory)
+                data.update(pages_big=big, pages_small=small, exports=exports)
+                return report.dashboard_section(
+                    big, small, big_summary, small_summary
+                ) + report.memory_section(data.get("server_runs", []), exports)
+
+            outcome.section("3. Statements per request", section_3)
+            outcome.section("4-5. Dashboard and memory", sections_4_5)
+    outcome.lines.append(f"Total time of this run: {time.monotonic() - started:.0f} s.")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(outcome.lines) + "\n")
+    return outcome
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Run the benchmarks, write bench/results/latest.md.")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and short runs (the smoke test)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
+    args = parser.parse_args(argv)
+    plan = QUICK if args.quick else Plan()
+    outcome = run(plan, "python -m bench.run" + (" --quick" if args.quick else ""), args.output)
+    print(f"[bench] wrote {args.output}", file=sys.stderr)
+    if outcome.failures:
+        print(f"[bench] failed sections: {', '.join(outcome.failures)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

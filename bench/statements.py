@@ -1,0 +1,71 @@
+"""SQL statements per request, counted in-process with a `before_cursor_execute` listener."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import event
+
+from bench.databases import app_on
+
+
+@dataclass
+class StatementLog:
+    statements: list[str] = field(default_factory=list)
+    commits: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def counting_statements(engine):
+    """Record every statement sent to the driver (and every COMMIT) on `engine` while inside."""
+    log = StatementLog()
+
+    def before_cursor_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
+        log.statements.append(" ".join(statement.split()))
+
+    def commit(_conn):
+        log.commits += 1
+
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    event.listen(engine, "commit", commit)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+        event.remove(engine, "commit", commit)
+
+
+def post_contact(client, token: str, source_id: int, external_id: str):
+    return client.post(
+        "/api/v1/contacts/",
+        json={
+            "external_id": external_id,
+            "source_id": source_id,
+            "email": "lead@example.com",
+            "name": "Bench lead",
+            "message": "bench",
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def statements_per_post(database_url: str, token: str, source_id: int) -> StatementLog:
+    """The statements of one POST /api/v1/contacts/ with a new lead, after one warm-up POST
+    (the warm-up takes the once-a-minute `last_used_at` write of the token)."""
+    from webapp.extensions import db
+
+    with app_on(database_url) as app:
+        client = app.test_client()
+        run = uuid.uuid4().hex[:12]
+        response = post_contact(client, token, source_id, f"statement-count-warm-up-{run}")
+        assert response.status_code == 201, response.get_data(as_text=True)
+        with counting_statements(db.engine) as log:
+            response = post_contact(client, token, source_id, f"statement-count-measured-{run}")
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return log

@@ -1,0 +1,61 @@
+"""Intake throughput and latency beside the two floors, on one server, in one run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bench.databases import DatabaseFactory, seed_intake
+from bench.load import LoadResult, run_load
+from bench.servers import gunicorn, memory_kib
+
+FLOOR_JSON = "trivial JSON floor"
+FLOOR_COMMIT = "one-commit floor"
+INTAKE = "intake"
+ENDPOINTS = (
+    (FLOOR_JSON, "/bench/floor/json"),
+    (FLOOR_COMMIT, "/bench/floor/commit"),
+    (INTAKE, "/api/v1/contacts/"),
+)
+
+
+@dataclass
+class ServerRun:
+    backend: str
+    workers: int
+    # (concurrency, endpoint name) -> result
+    results: dict[tuple[int, str], LoadResult] = field(default_factory=dict)
+    worker_rss_kib: list[int] = field(default_factory=list)
+
+
+def measure_server(
+    factory: DatabaseFactory, workers: int, concurrencies, seconds: float, tool: str = "auto"
+) -> ServerRun:
+    """Serve a fresh database with `workers` workers; per concurrency, load each endpoint in turn."""
+    url = factory.new_migrated(f"bench_intake_w{workers}")
+    target = seed_intake(url, operators=10)
+    run = ServerRun(factory.backend, workers)
+    with gunicorn(url, workers=workers) as server:
+        for _name, path in ENDPOINTS:  # warm every worker up: imports, pools, statement caches
+            run_load(
+                server.base_url,
+                path,
+                token=target.token,
+                source_id=target.source_id,
+                concurrency=workers * 2,
+                seconds=min(seconds, 1) / 2,
+                tool=tool,
+            )
+        for concurrency in concurrencies:
+            # Endpoints interleaved per concurrency, so a noisy moment hits all three alike.
+            for name, path in ENDPOINTS:
+                run.results[concurrency, name] = run_load(
+                    server.base_url,
+                    path,
+                    token=target.token,
+                    source_id=target.source_id,
+                    concurrency=concurrency,
+                    seconds=seconds,
+                    tool=tool,
+                )
+        run.worker_rss_kib = [memory_kib(pid)["VmRSS"] for pid in server.worker_pids()]
+    return run

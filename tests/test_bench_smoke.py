@@ -1,0 +1,83 @@
+"""A few seconds of `make bench` (tiny sizes, one short load run per endpoint) so that the bench
+scripts cannot rot. It checks that every section runs and that every request succeeded; it never
+looks at a time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench.databases import DatabaseFactory
+from bench.run import QUICK, run
+from tests.conftest import BACKEND
+
+pytestmark = pytest.mark.bench
+
+SMOKE = replace(
+    QUICK,
+    backends=(BACKEND,),
+    detail_backend=BACKEND,
+    workers=(1,),
+    concurrencies=(2,),
+    seconds=0.3,
+    pick_sizes=(10,),
+    pick_seconds=0.3,
+    statement_operators=20,
+    statement_history=20,
+    profile_requests=3,
+    big_contacts=200,
+    big_operators=10,
+    small_contacts=50,
+    page_repeats=1,
+    exports=False,
+    tool="python",  # wrk's runs last whole seconds; make bench uses wrk
+)
+
+
+@pytest.fixture
+def factory(database_template, tmp_path):
+    """Bench databases on this run's backend (PostgreSQL: the test cluster)."""
+    if BACKEND == "postgresql":
+        return DatabaseFactory("postgresql", tmp_path, server_url=database_template.rsplit("/", 1)[0])
+    return DatabaseFactory("sqlite", tmp_path)
+
+
+def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path):
+    output = tmp_path / "results" / "latest.md"
+
+    outcome = run(SMOKE, "smoke", output, factories={BACKEND: factory})
+
+    assert outcome.failures == []
+    text = Path(output).read_text()
+    for heading in (
+        "## 1. Intake",
+        "## 2. Cost of the pick",
+        "## 3. SQL statements",
+        "## 4. Dashboard",
+        "## 5. Memory",
+    ):
+        assert heading in text
+    results = [result for server in outcome.data["server_runs"] for result in server.results.values()]
+    results += [pick.result for runs in outcome.data["picks"].values() for pick in runs]
+    assert len(results) == 3 + 1
+    assert all(result.requests > 0 and result.errors == 0 for result in results)
+    assert all(server.worker_rss_kib for server in outcome.data["server_runs"])
+    assert len({count for _label, count, _commits in outcome.data["statement_cases"]}) == 1
+
+
+def test_a_page_the_app_lacks_is_reported_as_not_available(factory):
+    from bench import dashboard
+
+    url = factory.new_migrated("bench_smoke_pages")
+    missing = dashboard.Page("a page nobody built", "/no-such-page")
+    original = dashboard.PAGES
+    dashboard.PAGES = (missing,)
+    try:
+        [timing] = dashboard.time_pages(url, repeats=1)
+    finally:
+        dashboard.PAGES = original
+
+    assert not timing.available
+    assert "not available" in timing.note

@@ -1,0 +1,30 @@
+"""The SQL statements of one POST /api/v1/contacts/ are a constant: they do not grow with the
+operators weighted on the source, nor with the contacts received before (a count, not a time)."""
+
+from __future__ import annotations
+
+from bench.databases import seed_intake
+from bench.generate import add_history
+from bench.statements import statements_per_post
+
+
+def test_statement_count_is_the_same_with_10_and_1000_operators(database_url):
+    few = seed_intake(database_url, operators=10, name="Few")
+    many = seed_intake(database_url, operators=1000, name="Many")
+
+    with_few = statements_per_post(database_url, few.token, few.source_id)
+    with_many = statements_per_post(database_url, many.token, many.source_id)
+
+    assert with_few.count > 0
+    assert with_many.statements == with_few.statements
+
+
+def test_statement_count_is_the_same_with_0_and_5000_earlier_contacts(database_url):
+    target = seed_intake(database_url, operators=10)
+    before = statements_per_post(database_url, target.token, target.source_id)
+
+    add_history(database_url, target.source_id, 5000)
+    after = statements_per_post(database_url, target.token, target.source_id)
+
+    assert after.count == before.count
+    assert after.commits == before.commits
