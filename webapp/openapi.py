@@ -37,16 +37,35 @@ class Operation:
     errors: tuple[int, ...] = ()
     bot_allowed: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    # Optional request headers: name -> (description, JSON schema).
+    request_headers: dict[str, tuple[str, dict]] = field(default_factory=dict)
 
 
 def operation(
-    summary, response, *, status=200, body=None, query=None, errors=(), bot_allowed=False, headers=None
+    summary,
+    response,
+    *,
+    status=200,
+    body=None,
+    query=None,
+    errors=(),
+    bot_allowed=False,
+    headers=None,
+    request_headers=None,
 ):
     """Record how a view is documented; the view itself is unchanged."""
 
     def decorate(view):
         view.openapi = Operation(
-            summary, response, status, body, query, tuple(errors), bot_allowed, headers or {}
+            summary,
+            response,
+            status,
+            body,
+            query,
+            tuple(errors),
+            bot_allowed,
+            headers or {},
+            request_headers or {},
         )
         return view
 
@@ -67,11 +86,25 @@ def _ref(model) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
-def _problem(description: str) -> dict:
-    return {
+# Headers that come with some problem responses.
+PROBLEM_HEADERS = {
+    401: {"WWW-Authenticate": "Always `Bearer`."},
+    429: {"Retry-After": "Seconds until the limit allows another call."},
+    503: {"Retry-After": "Seconds after which a retry may succeed."},
+}
+
+
+def _problem(code: int, description: str) -> dict:
+    problem = {
         "description": description,
         "content": {"application/problem+json": {"schema": _ref(api_schemas.Problem)}},
     }
+    if code in PROBLEM_HEADERS:
+        problem["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in PROBLEM_HEADERS[code].items()
+        }
+    return problem
 
 
 def _path_and_parameters(rule) -> tuple[str, list]:
@@ -100,9 +133,8 @@ def _responses(spec: Operation, path_has_id: bool) -> dict:
             name: {"description": text, "schema": {"type": "string"}} for name, text in spec.headers.items()
         }
     responses = {str(spec.status): success}
-    codes = {401, 429, 503} | set(spec.errors)
-    if not spec.bot_allowed:
-        codes.add(403)
+    # 403: a bot token on an admin endpoint, or on a bot endpoint outside its own source.
+    codes = {401, 403, 429, 503} | set(spec.errors)
     if spec.body is not None:
         codes |= {400, 413, 415, 422}
     if spec.query is not None:
@@ -110,7 +142,7 @@ def _responses(spec: Operation, path_has_id: bool) -> dict:
     if path_has_id:
         codes.add(404)
     for code in sorted(codes):
-        responses[str(code)] = _problem(COMMON_ERRORS.get(code, "See the detail."))
+        responses[str(code)] = _problem(code, COMMON_ERRORS.get(code, "See the detail."))
     return responses
 
 
@@ -118,9 +150,18 @@ def _operation_object(rule, spec: Operation) -> dict:
     _path, parameters = _path_and_parameters(rule)
     if spec.query is not None:
         parameters += _query_parameters(spec.query)
+    parameters += [
+        {"name": name, "in": "header", "required": False, "description": text, "schema": schema}
+        for name, (text, schema) in spec.request_headers.items()
+    ]
     operation_object = {
         "operationId": rule.endpoint.split(".")[-1],
         "summary": spec.summary,
+        "description": (
+            "Admin token, or a source (bot) token for its own source."
+            if spec.bot_allowed
+            else "Admin token only."
+        ),
         "parameters": parameters,
         "responses": _responses(spec, bool(rule.arguments)),
         "security": [{"bearer": []}],

@@ -98,3 +98,15 @@ def test_documented_fields_match_the_contract(document):
 def test_document_needs_no_token_but_a_bad_one_is_not_fatal(client):
     response = client.get("/api/v1/openapi.json", headers={"Authorization": "Bearer nonsense"})
     assert response.status_code == 200
+
+
+def test_idempotency_key_and_auth_headers_are_documented(document):
+    create = document["paths"]["/api/v1/contacts"]["post"]
+    key = next(p for p in create["parameters"] if p["name"] == "Idempotency-Key")
+    assert (key["in"], key["schema"]["maxLength"]) == ("header", 255)
+    assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
+    assert "WWW-Authenticate" in create["responses"]["401"]["headers"]
+    assert "Retry-After" in create["responses"]["429"]["headers"]
+    assert "403" in create["responses"]
+    assert "bot" in create["description"]
+    assert document["paths"]["/api/v1/operators"]["post"]["description"] == "Admin token only."

@@ -277,6 +277,12 @@ def _idempotency_key() -> str | None:
     errors=(409,),
     bot_allowed=True,
     headers={"Idempotent-Replayed": "true when this is the stored answer to an earlier request"},
+    request_headers={
+        "Idempotency-Key": (
+            "A repeat with the same key and body within 24 hours replays the first answer.",
+            {"type": "string", "minLength": 1, "maxLength": 255},
+        )
+    },
 )
 def create_contact():
     """Store a contact from a bot; the distribution picks its operator."""
