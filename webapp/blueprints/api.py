@@ -112,12 +112,26 @@ def _validation_problem(error: ValidationError) -> ApiProblem:
     return ApiProblem(422, "The request has invalid fields.", errors=errors)
 
 
+def _request_body() -> bytes:
+    """The raw body; a 413 when it is over the limit, also when sent chunked.
+
+    Werkzeug refuses a too-large Content-Length itself, but a chunked body (no
+    Content-Length) is only cut at the limit: one that fills it is refused here
+    rather than parsed truncated.
+    """
+    body = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise ApiProblem(413, "The body is larger than the configured maximum.")
+    return body
+
+
 def parse_body(model):
     """The JSON body validated by ``model``; returns (model instance, raw dict)."""
     if not request.is_json:
         raise ApiProblem(415, "The body must be application/json.")
     try:
-        data = json.loads(request.get_data(cache=True))
+        data = json.loads(_request_body())
     except (ValueError, RecursionError):
         raise ApiProblem(400, "The body is not valid JSON.") from None
     if not isinstance(data, dict):
