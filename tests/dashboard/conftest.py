@@ -8,12 +8,32 @@ from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
 
 from webapp import users
 from webapp.extensions import db
 
 PASSWORD = "correct horse battery"
 HTMX = {"HX-Request": "true"}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request in an app context of its own, as on a real server.
+
+    The ``app`` fixture keeps one app context open for the whole test, and a request
+    reuses an open context: ``g`` (Flask-Login's cached user, Flask-WTF's token) would
+    then leak from one request, or one client, into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def app(app):
+    app.test_client_class = IsolatedClient
+    return app
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from webapp.models import Operator
 
 
 def operator_named(name):
-    db.session.expire_all()
+    db.session.rollback()  # end the test's read transaction: see what requests committed
     return db.session.execute(db.select(Operator).where(Operator.name == name)).scalar_one_or_none()
 
 
@@ -39,7 +39,8 @@ def test_toggle_without_javascript_redirects_back_with_a_flash(supervisor, app):
 
 def test_limit_edits_in_place(supervisor, app):
     anna = make_operator("Anna", limit=5)
-    page = post(supervisor, f"/operators/{anna.id}/limit", {"max_active_contacts": "12"}, htmx=True, status=200)
+    url = f"/operators/{anna.id}/limit"
+    page = post(supervisor, url, {"max_active_contacts": "12"}, htmx=True, status=200)
     assert page.one("[data-testid=limit-input]")["value"] == "12"
     assert page.flashes == ["Anna's limit is now 12."]
     assert operator_named("Anna").max_active_contacts == 12
@@ -52,7 +53,8 @@ def test_limit_edits_in_place(supervisor, app):
 ])
 def test_bad_limit_shows_the_message_in_the_row_and_changes_nothing(supervisor, app, value, message):
     anna = make_operator("Anna", limit=5)
-    page = post(supervisor, f"/operators/{anna.id}/limit", {"max_active_contacts": value}, htmx=True, status=422)
+    url = f"/operators/{anna.id}/limit"
+    page = post(supervisor, url, {"max_active_contacts": value}, htmx=True, status=422)
     assert page.text("[data-testid=row-error]") == message
     assert page.one("[data-testid=limit-input]")["aria-invalid"] == "true"
     assert operator_named("Anna").max_active_contacts == 5

@@ -59,7 +59,8 @@ def test_stats_page_counts_per_source_and_operator(supervisor, call_centre):
     rows = {row.th.get_text(strip=True): row.select("td")[-1].get_text(strip=True)
             for row in page.select("[data-testid=stats-source-row]")}
     assert rows == {"Telegram bot": "2", "Site widget": "1"}
-    received = sum(int(row.select("td")[1].get_text()) for row in page.select("[data-testid=stats-operator-row]"))
+    operator_rows = page.select("[data-testid=stats-operator-row]")
+    received = sum(int(row.select("td")[1].get_text()) for row in operator_rows)
     assert received == 2
 
 

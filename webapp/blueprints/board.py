@@ -114,12 +114,12 @@ def assign(contact_id):
     """Hand a contact to an operator; at the limit or inactive needs the override box (force)."""
     contact = get_or_404(db.session, Contact, contact_id)
     try:
+        if not request.form.get("operator_id", "").strip():
+            raise FormErrors({"operator_id": "Choose an operator."})
         fields = parse_form(
             ContactOperatorUpdate,
-            {"operator_id": request.form.get("operator_id", ""), "force": request.form.get("force", "false")},
+            {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false")},
         )
-        if fields.operator_id is None:
-            raise FormErrors({"operator_id": "Choose an operator."})
         contact = contacts.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
     except (FormErrors, DomainError) as error:
         db.session.rollback()
@@ -151,7 +151,8 @@ def set_status(contact_id):
     """Set a contact in progress, closed or back to new."""
     get_or_404(db.session, Contact, contact_id)
     try:
-        fields = parse_form(ContactStatusUpdate, {"status": request.form.get("status", "")})
+        # "set_status", not "status": the form also carries the board's filters, "status" among them.
+        fields = parse_form(ContactStatusUpdate, {"status": request.form.get("set_status", "")})
         contact = contacts.change_status(db.session, contact_id, fields.status)
     except FormErrors:
         return _refused(DomainError("Choose new, in progress or closed."))

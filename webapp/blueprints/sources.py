@@ -109,7 +109,9 @@ def create_token(source_id):
         return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
     row, token = tokens.create_token(db.session, name, source_id=source.id)
     flash(f"Token {row.name} created. Copy it now: it is shown only once.", "success")
-    return render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
+    response = render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
+    response.headers["Cache-Control"] = "no-store"  # the token in clear must not be kept anywhere
+    return response
 
 
 @bp.post("/<int:source_id>/tokens/<int:token_id>/revoke")
