@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from webapp.contacts import ContactFilter, filtered_contacts
 from webapp.models import (
@@ -159,8 +159,8 @@ def contacts_today_by_source(session) -> list[tuple[Source, int]]:
             .group_by(Contact.source_id)
         ).all()
     )
-    sources = session.execute(select(Source).order_by(Source.name)).scalars()
-    return sorted(((s, counts.get(s.id, 0)) for s in sources), key=lambda pair: (-pair[1], pair[0].name))
+    pairs = ((source, counts.get(source.id, 0)) for source in sources_by_name(session))
+    return sorted(pairs, key=lambda pair: (-pair[1], pair[0].name))
 
 
 # --- Sources ----------------------------------------------------------------------
@@ -206,8 +206,15 @@ def source_summaries(session) -> list[tuple[Source, int, int]]:
 
 
 def _with_names(query):
-    # Board and lead card rows show the source and operator names: load them in the same query.
-    return query.options(joinedload(Contact.source), joinedload(Contact.operator))
+    # Board and lead card rows show the source and operator names: load them in the same query
+    # (and not the source's weights, which Source loads by default).
+    return query.options(joinedload(Contact.source).lazyload(Source.weights), joinedload(Contact.operator))
+
+
+def sources_by_name(session) -> list[Source]:
+    """Every source, without its weights (for lists and filters)."""
+    query = select(Source).options(lazyload(Source.weights)).order_by(Source.name)
+    return list(session.execute(query).scalars())
 
 
 def unassigned_contacts(session, contact_filter: ContactFilter, limit: int = PAGE_SIZE):

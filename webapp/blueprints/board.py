@@ -15,7 +15,7 @@ from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.directory import get_or_404
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator, Source
+from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.security import staff_required
 
 bp = Blueprint("board", __name__)
@@ -70,7 +70,7 @@ def index():
     seen = int_arg(request.args, "seen", minimum=0)
     context = _board_context(request.args, seen)
     context |= {
-        "sources": list(db.session.execute(db.select(Source).order_by(Source.name)).scalars()),
+        "sources": stats.sources_by_name(db.session),
         "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
     }
     return render_page(TEMPLATE, "board", **context)
