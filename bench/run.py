@@ -39,10 +39,11 @@ class Plan:
     backends: tuple[str, ...] = ("sqlite", "postgresql")
     workers: tuple[int, ...] = (2, 4)
     concurrencies: tuple[int, ...] = (1, 8, 32)
-    seconds: float = 4.0
+    seconds: float = 2.0  # per round; wrk counts whole seconds
+    rounds: int = 2
     pick_sizes: tuple[int, ...] = (10, 100, 1000, 10_000)
     pick_weights: tuple[int, ...] = (1_000_000, 1)
-    pick_seconds: float = 4.0
+    pick_seconds: float = 2.0
     statement_operators: int = 1000
     statement_history: int = 5000
     profile_requests: int = 300
@@ -61,6 +62,7 @@ QUICK = Plan(
     workers=(2,),
     concurrencies=(2,),
     seconds=0.5,
+    rounds=1,
     pick_sizes=(10, 50),
     pick_weights=(1_000_000,),
     pick_seconds=0.5,
@@ -99,10 +101,15 @@ def throughput_and_pick(plan: Plan, workdir: Path, factories: dict | None = None
         with _factory(backend, workdir, factories) as factory:
             for workers in plan.workers:
                 server_runs.append(
-                    measure_server(factory, workers, plan.concurrencies, plan.seconds, plan.tool)
+                    measure_server(factory, workers, plan.concurrencies, plan.seconds, plan.tool, plan.rounds)
                 )
             picks[backend] = measure_pick_cost(
-                factory, plan.pick_sizes, plan.pick_seconds, tool=plan.tool, weight_sizes=plan.pick_weights
+                factory,
+                plan.pick_sizes,
+                plan.pick_seconds,
+                tool=plan.tool,
+                weight_sizes=plan.pick_weights,
+                rounds=plan.rounds,
             )
     return server_runs, picks
 
@@ -147,6 +154,10 @@ def dashboard_and_export(plan: Plan, factory: DatabaseFactory):
     return big, small, summaries[big_url], summaries[small_url], exports
 
 
+def _load_average() -> str:
+    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def environment_lines(plan: Plan, command: str) -> list[str]:
     cpu = next(
         (
@@ -167,8 +178,11 @@ def environment_lines(plan: Plan, command: str) -> list[str]:
         f"- machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}",
         f"- load generator: {tool}, a separate process on 127.0.0.1, every POST a new external_id",
-        f"- each load run {plan.seconds:g} s; gunicorn sync workers; SQLite WAL + synchronous=FULL; "
-        "PostgreSQL with fsync=on, synchronous_commit=on",
+        f"- load average at the start (1/5/15 min): {_load_average()} - other work on the machine slows "
+        "every figure; the ratios, measured side by side, suffer least",
+        f"- intake and floors: best of {plan.rounds} interleaved runs of {plan.seconds:g} s each; "
+        f"pick cost: best of {plan.rounds} interleaved runs of {plan.pick_seconds:g} s",
+        "- gunicorn sync workers; SQLite WAL + synchronous=FULL; PostgreSQL fsync=on, synchronous_commit=on",
         "",
     ]
 
@@ -207,7 +221,10 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
 
             outcome.section("3. Statements per request", section_3)
             outcome.section("4-5. Dashboard and memory", sections_4_5)
-    outcome.lines.append(f"Total time of this run: {time.monotonic() - started:.0f} s.")
+    outcome.lines.append(
+        f"Total time of this run: {time.monotonic() - started:.0f} s; "
+        f"load average at the end: {_load_average()}."
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n".join(outcome.lines) + "\n")
     return outcome
