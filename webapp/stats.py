@@ -173,24 +173,33 @@ class WeightRow:
     share: float | None  # percent of the source's total weight; None when off the source
 
 
-def source_weight_rows(session, source: Source) -> list[WeightRow]:
-    """Every operator with their weight on ``source`` and resulting share, by name.
+# Up to this many operators, a source page also lists those not on the source (weight 0).
+SHOW_ALL_OPERATORS_UP_TO = 100
 
-    The order must not depend on the weights: a row that moved while its slider is
-    being dragged would end the drag.
+
+def source_weight_rows(session, source: Source, show_all: bool = False) -> tuple[list[WeightRow], int]:
+    """The operators on ``source`` with their weight and share, by name; and how many are left out.
+
+    Operators off the source (weight 0) are listed too when there are few operators
+    or ``show_all`` is set. The order never depends on the weights: a row that moved
+    while its slider is being dragged would end the drag.
     """
     weights = {row.operator_id: row.weight for row in source.weights}
     total = sum(weights.values())
-    operators = operator_loads(session, list(session.execute(select(Operator)).scalars()))
+    everyone = session.execute(select(func.count()).select_from(Operator)).scalar_one()
+    query = select(Operator).order_by(Operator.name, Operator.id)
+    if not show_all and everyone > SHOW_ALL_OPERATORS_UP_TO:
+        query = query.where(Operator.id.in_(list(weights)))
+    operators = operator_loads(session, list(session.execute(query).scalars()))
     rows = [
         WeightRow(op, weights.get(op.id, 0), 100 * weights[op.id] / total if op.id in weights else None)
         for op in operators
     ]
-    return sorted(rows, key=lambda row: (row.operator.name, row.operator.id))
+    return rows, everyone - len(rows)
 
 
 def source_summaries(session) -> list[tuple[Source, int, int]]:
-    """Every source with its weighted operators and today's contacts: three queries."""
+    """Every source with its number of weighted operators and today's contacts: three queries."""
     today = dict(
         session.execute(
             select(Contact.source_id, func.count())
@@ -198,8 +207,12 @@ def source_summaries(session) -> list[tuple[Source, int, int]]:
             .group_by(Contact.source_id)
         ).all()
     )
-    sources = list(session.execute(select(Source).order_by(Source.name)).scalars())
-    return [(s, len(s.weights), today.get(s.id, 0)) for s in sources]
+    weighted = dict(
+        session.execute(
+            select(OperatorSourceWeight.source_id, func.count()).group_by(OperatorSourceWeight.source_id)
+        ).all()
+    )
+    return [(s, weighted.get(s.id, 0), today.get(s.id, 0)) for s in sources_by_name(session)]
 
 
 # --- Contacts ---------------------------------------------------------------------

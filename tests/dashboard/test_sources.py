@@ -134,3 +134,15 @@ def test_manager_cannot_change_sources_weights_or_tokens(manager, telegram, url,
     assert db.session.query(ApiToken).count() == 1
     assert authenticate(db.session, token) is not None
     assert db.session.query(Source).count() == 1
+
+
+def test_with_many_operators_the_source_lists_its_own_and_offers_the_rest(supervisor, telegram, monkeypatch):
+    monkeypatch.setattr("webapp.stats.SHOW_ALL_OPERATORS_UP_TO", 2)
+    page = get(supervisor, f"/sources/{telegram.id}")
+    assert page.texts("[data-testid=weight-row] th") == ["Anna", "Boris"]
+    assert page.text("[data-testid=operators-left-out]").startswith("1 operator is not on this source.")
+    everyone = get(supervisor, page.one("[data-testid=show-all-operators]")["href"])
+    assert everyone.texts("[data-testid=weight-row] th") == ["Anna", "Boris", "Vera"]
+    vera_slider = everyone.select("[data-testid=weight-slider]")[2]
+    saved = post(supervisor, vera_slider["hx-post"], {"weight": "2"}, htmx=True, status=200)
+    assert saved.select("[data-testid=share]")[2].get_text(strip=True) == "33 %"

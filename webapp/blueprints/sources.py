@@ -53,9 +53,13 @@ def create():
 
 
 def _detail_context(source: Source, **extra) -> dict:
+    show_all = request.values.get("all") == "1"
+    rows, left_out = stats.source_weight_rows(db.session, source, show_all)
     context = {
         "source": source,
-        "rows": stats.source_weight_rows(db.session, source),
+        "rows": rows,
+        "left_out": left_out,
+        "show_all": show_all,
         "today": dict((s.id, n) for s, n in stats.contacts_today_by_source(db.session)).get(source.id, 0),
         "can_edit": current_user.is_supervisor,
         "tokens": [],
