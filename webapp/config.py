@@ -10,6 +10,7 @@ ENVIRONMENT_SETTINGS = {
     "SECRET_KEY": str,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "PG_LOCK_TIMEOUT_MS": int,
+    "SQLITE_WRITER_QUEUE": lambda value: value.lower() in ("1", "true", "yes"),
     "API_MAX_BODY_BYTES": int,
     "API_RATE_LIMIT": str,
     "LOGIN_RATE_LIMIT": str,
@@ -26,6 +27,9 @@ class Config:
     DATABASE_URL = None  # default: sqlite under the instance folder
     SQLITE_BUSY_TIMEOUT_MS = 5000
     PG_LOCK_TIMEOUT_MS = 5000
+    # SQLite writers of all processes wait in line (a flock) instead of SQLite's
+    # sleep-and-retry busy handler, which lets some wait for seconds under load.
+    SQLITE_WRITER_QUEUE = True
     # Requests and the API body cap share one limit (64 KiB, API.md).
     API_MAX_BODY_BYTES = 64 * 1024
     # Rate limits: none on the API unless a deployment sets one (e.g. "100/second").

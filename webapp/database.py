@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import scoped_session
@@ -24,8 +28,73 @@ def engine_options(database_url: str, busy_timeout_ms: int, lock_timeout_ms: int
     return {}
 
 
-def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
-    """Install the per-connection settings that the concurrency guarantees rest on."""
+class WriterQueue:
+    """Makes the SQLite writers of every process on this host wait in line, not in a sleep loop.
+
+    SQLite's busy handler polls with sleeps that grow to 100 ms, so under load a
+    waiting writer keeps losing the lock to whichever process polls at the right
+    moment: waits of seconds (and 503s past the busy timeout) for a lock that is
+    held a millisecond at a time. A blocking ``flock`` on a file next to the
+    database wakes a waiter as soon as the holder lets go. The queue only orders
+    writers; BEGIN IMMEDIATE, taken right after, still guards the data (and still
+    excludes writers that bypass the queue, such as the sqlite3 shell). A writer
+    that waited ``timeout`` seconds in line goes on to BEGIN IMMEDIATE anyway, whose
+    own busy timeout then decides; a killed process leaves the line at once (the
+    kernel drops its locks).
+    """
+
+    def __init__(self, path: str, timeout: float):
+        self.path = path
+        self.timeout = timeout
+
+    def acquire(self) -> int | None:
+        """A file descriptor holding the lock (close it to release), or None after the timeout."""
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            pass
+        except OSError:
+            os.close(fd)
+            return None
+        return fd if self._wait_in_line(fd) else None
+
+    def _wait_in_line(self, fd: int) -> bool:
+        # flock has no timeout: a helper thread blocks in it while we wait with one.
+        decided = threading.Lock()
+        locked = threading.Event()
+        gave_up = []
+
+        def wait():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:
+                return
+            with decided:
+                if not gave_up:
+                    locked.set()
+                    return
+            os.close(fd)  # the requester left the line: pass the lock on
+
+        threading.Thread(target=wait, name="sqlite-writer-queue", daemon=True).start()
+        locked.wait(self.timeout)
+        with decided:
+            if locked.is_set():
+                return True
+            gave_up.append(True)
+            return False
+
+
+QUEUE_FD = "leadcrm_writer_queue_fd"
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int, writer_queue: bool = True) -> None:
+    """Install the per-connection settings that the concurrency guarantees rest on.
+
+    ``writer_queue`` (setting ``SQLITE_WRITER_QUEUE``) lines SQLite writers up in a
+    ``WriterQueue``; off, they wait in SQLite's own busy handler.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -38,6 +107,11 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    database = engine.url.database
+    queue = None
+    if writer_queue and database and database != ":memory:" and not database.startswith("file:"):
+        queue = WriterQueue(f"{database}-writers.lock", busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "begin")
     def begin_sqlite_transaction(connection):
         # SQLAlchemy's documented pysqlite recipe. A write transaction takes the
@@ -45,9 +119,22 @@ def configure_engine(engine: Engine, busy_timeout_ms: int) -> None:
         # pick - already run under the lock, and a busy database makes it wait
         # up to busy_timeout instead of failing on the upgrade later.
         if connection.get_execution_options().get(WRITE_OPTION):
+            info = connection.connection.info
+            if queue is not None and info.get(QUEUE_FD) is None:
+                info[QUEUE_FD] = queue.acquire()
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+    def leave_queue(_dbapi_connection, record, *_args):
+        # The session hands its connection back to the pool right after COMMIT or
+        # ROLLBACK: that is when the next writer in line may go.
+        fd = record.info.pop(QUEUE_FD, None)
+        if fd is not None:
+            os.close(fd)
+
+    for pool_event in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+        event.listen(engine, pool_event, leave_queue)
 
 
 def begin_write(session) -> None:

@@ -119,7 +119,7 @@ class Load:
     token: str
     threads: int = 64
     group: int = 1
-    time_limit: float = 60.0
+    time_limit: float = 180.0
     request_timeout: float = 30.0
     on_answer: Callable[[Answer], None] | None = None
 
