@@ -66,7 +66,13 @@ def database_busy(error: OperationalError) -> bool:
     text = str(error.orig).lower()
     return any(
         marker in text
-        for marker in ("database is locked", "lock timeout", "deadlock detected", "could not serialize")
+        for marker in (
+            "database is locked",
+            "lock timeout",
+            "could not obtain lock",
+            "deadlock detected",
+            "could not serialize",
+        )
     )
 
 
