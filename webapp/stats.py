@@ -133,9 +133,6 @@ def overview(session) -> Overview:
     active, total = session.execute(
         select(func.count().filter(Operator.status == "active"), func.count()).select_from(Operator)
     ).one()
-    oldest = Contact.created_at.type.process_result_value(oldest, None) if oldest else None
-    if isinstance(oldest, str):  # SQLite hands an aggregate of a datetime back as text
-        oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
     return Overview(open_count, unassigned_count, oldest, active, total)
 
 

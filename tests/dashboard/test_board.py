@@ -158,6 +158,15 @@ def test_redistribute_says_how_many_found_an_operator(supervisor, board):
     assert contact(board["web"].id).operator_id == board["boris"].id
 
 
+def test_redistribute_keeps_to_the_filtered_source(supervisor, board):
+    directory.replace_weights(db.session, board["widget"].id, [(board["boris"].id, 1)])
+    directory.replace_weights(db.session, board["telegram"].id, [(board["boris"].id, 1)])
+    page = post(supervisor, "/contacts/redistribute", {"source": board["telegram"].id}, htmx=True, status=200)
+    assert page.flashes == ["1 of 1 found an operator."]
+    assert "Redistribute this source now" in page.text("[data-testid=redistribute]")
+    assert contact(board["web"].id).operator_id is None
+
+
 def test_export_csv_streams_the_filtered_contacts(supervisor, board):
     response = supervisor.get(f"/contacts/export.csv?source={board['widget'].id}")
     assert response.is_streamed

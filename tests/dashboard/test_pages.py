@@ -170,3 +170,10 @@ def test_manager_sees_operators_and_sources_read_only(manager, call_centre):
     assert not detail.select("[data-testid=tokens]")
     assert detail.texts("[data-testid=share]") == ["75 %", "25 %", "—"]
     assert get(manager, "/contacts").select("[data-testid=assign-menu]")
+
+
+def test_overview_says_how_long_the_oldest_contact_has_waited(supervisor, call_centre):
+    page = get(supervisor, "/")
+    waited = page.one("[data-testid=tile-unassigned] .tile-note time")
+    assert waited.get_text().endswith(" s") or waited.get_text().endswith(" min")
+    assert waited["datetime"].startswith(call_centre["waiting"].created_at.isoformat()[:16])

@@ -165,8 +165,8 @@ def set_status(contact_id):
 @bp.post("/contacts/redistribute")
 @staff_required
 def redistribute():
-    """Run the distribution over every unassigned open contact and say how many found an operator."""
-    result = distribution.redistribute(db.session)
+    """Run the distribution over the unassigned open contacts (of the filtered source) and say how it went."""
+    result = distribution.redistribute(db.session, board_filter(request.form).source_id)
     total = result.assigned + result.unassigned
     flash(f"{result.assigned} of {total} found an operator.", "success" if result.assigned else "info")
     return _after_action()
