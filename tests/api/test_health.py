@@ -50,6 +50,8 @@ def test_docs_page_uses_only_local_files(client):
     assert urls, "the page loads Swagger UI from somewhere"
     for url in urls:
         assert not re.match(r"^(https?:)?//", url), url
+        if url.startswith("data:"):
+            continue  # inline, e.g. the empty favicon
         static = client.get(url)
         static.close()
         assert static.status_code == 200, url

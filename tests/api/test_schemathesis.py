@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
 from tests.builders import make_contact, make_operator, make_source
-from webapp import create_app
+from webapp import create_app, tokens
+from webapp.extensions import db
 
 # The document depends on the routes only, so it is loaded once at import from an
 # app without data; each test then points the proxy at its own app (fresh database).
@@ -80,4 +81,19 @@ def seeded(app, admin_token):
 @schema.parametrize()
 @settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_document(case, seeded):
+    case.call_and_validate(checks=ALL_CHECKS)
+
+
+@pytest.fixture
+def seeded_for_a_bot(seeded):
+    # Contacts of another source, so that reading them must be refused.
+    widget = make_source("Widget")
+    make_contact(widget)
+    PROXY.token = tokens.create_token(db.session, "bot", source_id=1)[1]
+    return seeded
+
+
+@schema.include(operation_id=["create_contact", "list_contacts", "get_contact"]).parametrize()
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+def test_bot_endpoints_conform_with_a_bot_token(case, seeded_for_a_bot):
     case.call_and_validate(checks=ALL_CHECKS)
