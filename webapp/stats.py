@@ -16,6 +16,7 @@ from webapp.contacts import ContactFilter, filtered_contacts
 from webapp.models import (
     OPEN_CONTACT_STATUSES,
     Contact,
+    Lead,
     Operator,
     OperatorSourceWeight,
     Source,
@@ -269,10 +270,39 @@ def lead_history(session, lead_id: int, limit: int = 500) -> list[Contact]:
     return list(session.execute(_with_names(query)).scalars())
 
 
+# The CSV export's columns, in order.
+EXPORT_FIELDS = {
+    "id": Contact.id,
+    "created_at": Contact.created_at,
+    "status": Contact.status,
+    "source": Source.name,
+    "operator": Operator.name,
+    "lead_external_id": Lead.external_id,
+    "lead_name": Lead.name,
+    "email": Lead.email,
+    "phone": Lead.phone,
+    "message": Contact.message,
+    "assigned_at": Contact.assigned_at,
+    "closed_at": Contact.closed_at,
+}
+
+
 def export_rows(session, contact_filter: ContactFilter, batch: int = 1000):
-    """Every contact matching the filter, streamed ``batch`` rows at a time (flat memory)."""
-    query = _with_names(filtered_contacts(contact_filter)).execution_options(yield_per=batch)
-    return session.execute(query).scalars()
+    """Every contact matching the filter as plain rows of EXPORT_FIELDS, fetched ``batch`` at a time.
+
+    Plain columns, not ORM objects: a 100k-row export stays flat in memory and is
+    several times faster than building a Contact, a Lead and a Source per row.
+    """
+    query = (
+        filtered_contacts(contact_filter)
+        .with_only_columns(*EXPORT_FIELDS.values())
+        .select_from(Contact)
+        .join(Lead, Lead.id == Contact.lead_id)
+        .join(Source, Source.id == Contact.source_id)
+        .outerjoin(Operator, Operator.id == Contact.operator_id)
+        .execution_options(yield_per=batch)
+    )
+    return session.execute(query)
 
 
 # --- Stats ------------------------------------------------------------------------

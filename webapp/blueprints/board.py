@@ -189,22 +189,10 @@ def _same_site(url: str | None) -> str | None:
     return url if parts.netloc == request.host else None
 
 
-EXPORT_COLUMNS = ("id", "created_at", "status", "source", "operator", "lead_external_id", "lead_name",
-                  "email", "phone", "message", "assigned_at", "closed_at")
-
-
 def _cell(value) -> str:
     """Text for a spreadsheet: formulas (=, +, -, @) are neutralised with a leading quote."""
     text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _export_line(contact: Contact) -> list[str]:
-    lead_row = contact.lead
-    values = (contact.id, contact.created_at, contact.status, contact.source.name,
-              contact.operator.name if contact.operator else None, lead_row.external_id, lead_row.name,
-              lead_row.email, lead_row.phone, contact.message, contact.assigned_at, contact.closed_at)
-    return [_cell(value) for value in values]
 
 
 @bp.get("/contacts/export.csv")
@@ -216,9 +204,9 @@ def export_csv():
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        for contact in stats.export_rows(db.session, contact_filter):
-            writer.writerow(_export_line(contact))
+        writer.writerow(stats.EXPORT_FIELDS)
+        for row in stats.export_rows(db.session, contact_filter):
+            writer.writerow([_cell(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
