@@ -141,8 +141,8 @@ def busiest_operators(session, limit: int = 30) -> list[OperatorLoad]:
     """The operators with the most open contacts, then the rest by name, up to ``limit``."""
     loads = load_by_operator(session)
     top_ids = sorted(loads, key=lambda op_id: -loads[op_id])[:limit]
-    query = select(Operator).order_by(Operator.name)
-    query = query.where(Operator.id.in_(top_ids)) if len(top_ids) >= limit else query.limit(limit)
+    busiest_first = case((Operator.id.in_(top_ids), 0), else_=1)
+    query = select(Operator).order_by(busiest_first, Operator.name).limit(limit)
     operators = list(session.execute(query).scalars())
     rows = _with_loads(operators, loads)
     return sorted(rows, key=lambda row: (-row.load, row.name))[:limit]

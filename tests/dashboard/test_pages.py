@@ -177,3 +177,15 @@ def test_overview_says_how_long_the_oldest_contact_has_waited(supervisor, call_c
     waited = page.one("[data-testid=tile-unassigned] .tile-note time")
     assert waited.get_text().endswith(" s") or waited.get_text().endswith(" min")
     assert waited["datetime"].startswith(call_centre["waiting"].created_at.isoformat()[:16])
+
+
+def test_overview_lists_the_busiest_operators_first_even_among_many(supervisor, monkeypatch):
+    idle = [make_operator(f"A idle {n}") for n in range(3)]
+    busy = make_operator("Z busy", limit=5)
+    source = make_source("Only Z", {busy: 1})
+    make_contact(source, "z-1")
+    monkeypatch.setattr("webapp.stats.busiest_operators.__defaults__", (2,))
+    page = get(supervisor, "/")
+    rows = [row.td.get_text(strip=True) for row in page.select("[data-testid=load-row]")]
+    assert rows == ["Z busy", idle[0].name]
+    assert "The 2 busiest of 4." in page.text("[data-testid=load-per-operator] .muted")
