@@ -69,10 +69,11 @@ def index():
     """The board: unassigned contacts on top, then open ones; polled by htmx through the same block."""
     seen = int_arg(request.args, "seen", minimum=0)
     context = _board_context(request.args, seen)
-    context |= {
-        "sources": stats.sources_by_name(db.session),
-        "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
-    }
+    if not wants_fragment():  # the filter menus are outside the polled block: the poll skips them
+        context |= {
+            "sources": stats.sources_by_name(db.session),
+            "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
+        }
     return render_page(TEMPLATE, "board", **context)
 
 
