@@ -58,6 +58,8 @@ class PageTiming:
     p50_ms: float | None = None
     statements: int | None = None
     note: str = ""
+    slowest_ms: float = 0.0
+    slowest_statement: str = ""
 
 
 def route_path(app, path: str, method: str = "GET") -> str | None:
@@ -146,7 +148,10 @@ def _time_page(app, client, page: Page, ids: dict, repeats: int, login_problem: 
         return PageTiming(page, available=False, status=first.status_code, note=note)
     times = _timed_gets(client, path, headers, repeats, [first_ms])
     note = f"{len(times)} of {repeats} requests (time budget)" if len(times) < repeats else ""
-    return PageTiming(page, True, 200, statistics.median(times), log.count, note)
+    slowest_ms, slowest_statement = log.slowest()
+    return PageTiming(
+        page, True, 200, statistics.median(times), log.count, note, slowest_ms, slowest_statement
+    )
 
 
 def _timed_gets(client, path: str, headers: dict, repeats: int, times: list[float]) -> list[float]:

@@ -150,6 +150,24 @@ def dashboard_section(big_timings, small_timings, big_summary, small_summary) ->
             f"| {label} | {big.p50_ms:.1f} | {small_ms} | {ratio} "
             f"| {big.statements} / {small.statements} | {_mark(ok)} |"
         )
+    return lines + _slowest_statements(big_timings)
+
+
+def _slowest_statements(timings) -> list[str]:
+    """Where a slow page spends its time: its slowest statement on the big database."""
+    slow = [t for t in timings if t.available and t.p50_ms >= PAGE_GOAL_MS and t.slowest_statement]
+    if not slow:
+        return [""]
+    lines = [
+        "",
+        "The slowest statement of each page over the goal (big database, one request; the time runs "
+        "from sending it to sending the next, so it includes fetching its rows):",
+        "",
+    ]
+    for timing in slow:
+        statement = timing.slowest_statement
+        shown = statement[:400] + ("…" if len(statement) > 400 else "")
+        lines.append(f"- {timing.page.label}: {timing.slowest_ms:,.0f} ms in `{shown}`")
     return lines + [""]
 
 

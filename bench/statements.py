@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,11 +15,24 @@ from bench.databases import app_on
 @dataclass
 class StatementLog:
     statements: list[str] = field(default_factory=list)
+    # When each statement was sent; with `ended`, the time from one statement to the next,
+    # which includes fetching its rows (SQLite computes many of them during the fetch).
+    started: list[float] = field(default_factory=list)
+    ended: float = 0.0
     commits: int = 0
 
     @property
     def count(self) -> int:
         return len(self.statements)
+
+    def slowest(self) -> tuple[float, str]:
+        """(ms until the next statement or the end, statement) of the slowest statement."""
+        if not self.statements:
+            return 0.0, ""
+        bounds = self.started[1:] + [self.ended]
+        spans = [(end - start) * 1000 for start, end in zip(self.started, bounds, strict=True)]
+        index = max(range(len(spans)), key=spans.__getitem__)
+        return spans[index], self.statements[index]
 
 
 @contextmanager
@@ -28,6 +42,7 @@ def counting_statements(engine):
 
     def before_cursor_execute(_conn, _cursor, statement, _parameters, _context, _executemany):
         log.statements.append(" ".join(statement.split()))
+        log.started.append(time.perf_counter())
 
     def commit(_conn):
         log.commits += 1
@@ -37,6 +52,7 @@ def counting_statements(engine):
     try:
         yield log
     finally:
+        log.ended = time.perf_counter()
         event.remove(engine, "before_cursor_execute", before_cursor_execute)
         event.remove(engine, "commit", commit)
 
