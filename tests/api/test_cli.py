@@ -146,6 +146,7 @@ def test_seed_demo_twice_without_if_empty_fails_cleanly(runner):
 
 def test_db_upgrade_creates_the_schema_in_an_empty_file(tmp_path):
     path = tmp_path / "fresh.sqlite3"
+    path.touch()  # an empty file, as a fresh volume or a `touch` would leave it
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": "x"})
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])

@@ -47,10 +47,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # What a bot (source) token may call; everything else needs an admin token.
 BOT_ENDPOINTS = {"api.create_contact", "api.list_contacts", "api.get_contact"}
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
+DOMAIN_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
 # Collections are declared without their trailing slash and with strict_slashes=False:
 # werkzeug then matches both spellings with no redirect, and a wrong method on either
 # is a 405 (declared as "/contacts/", "PUT /contacts" would be a 404).
-DOMAIN_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
 
 
 # --- Request plumbing ----------------------------------------------------------
