@@ -67,17 +67,13 @@ def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path)
     assert len({count for _label, count, _commits in outcome.data["statement_cases"]}) == 1
 
 
-def test_a_page_the_app_lacks_is_reported_as_not_available(factory):
+def test_a_page_the_app_lacks_is_reported_as_not_available(factory, monkeypatch):
     from bench import dashboard
 
     url = factory.new_migrated("bench_smoke_pages")
-    missing = dashboard.Page("a page nobody built", "/no-such-page")
-    original = dashboard.PAGES
-    dashboard.PAGES = (missing,)
-    try:
-        [timing] = dashboard.time_pages(url, repeats=1)
-    finally:
-        dashboard.PAGES = original
+    monkeypatch.setattr(dashboard, "PAGES", (dashboard.Page("a page nobody built", "/no-such-page"),))
+
+    [timing] = dashboard.time_pages(url, repeats=1)
 
     assert not timing.available
     assert "not available" in timing.note
