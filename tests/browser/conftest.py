@@ -73,11 +73,16 @@ def chromium(driver):
 
 
 @pytest.fixture
-def live_server(app, database_url):
-    """A gunicorn with two workers on this test's database."""
+def live_server(request, app, database_url):
+    """A gunicorn on this test's database; a module sets GUNICORN_WORKERS for more than one worker.
+
+    One worker starts in a third of the time of two on this 2-core machine; the live board's
+    modules use two, so polls and actions (and the session cookie) cross processes.
+    """
     db.session.remove()  # the test's own session holds no transaction while the server works
     env = {"SECRET_KEY": "browser-test-secret", "LOGIN_RATE_LIMIT": "100 per minute"}
-    with gunicorn_server(database_url, workers=2, env=env) as (base_url, _process):
+    workers = getattr(request.module, "GUNICORN_WORKERS", 1)
+    with gunicorn_server(database_url, workers=workers, env=env) as (base_url, _process):
         yield base_url
 
 

@@ -106,6 +106,8 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},
         "now": stats.utcnow(),
+        # Inside the board's menu the form swaps the board; on its own page it posts plainly.
+        "embedded": wants_fragment(),
     }
 
 
