@@ -96,3 +96,20 @@ class TestRateLimit:
         assert int(page.response.headers["Retry-After"]) > 0
         assert "Too many sign-in attempts" in page.text("[data-testid=error-message]")
         assert page.response.headers["Content-Security-Policy"]
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, supervisor_user):
+    response = client.post("/login", data={"username": "sue", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+
+
+class TestSecureCookie:
+    @pytest.fixture
+    def app_config(self, app_config):
+        return app_config | {"SESSION_COOKIE_SECURE": True}
+
+    def test_session_cookie_is_secure_when_configured(self, client, supervisor_user):
+        response = client.post("/login", data={"username": "sue", "password": PASSWORD})
+        assert "Secure" in response.headers["Set-Cookie"]
