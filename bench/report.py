@@ -206,3 +206,91 @@ def memory_section(server_runs, exports) -> list[str]:
             f"| {_mark(export.peak_kib / 1024 < WORKER_GOAL_MIB)} |"
         )
     return lines + [""]
+
+
+def summary_section(data: dict) -> list[str]:
+    """Each goal on one line: met or missed, with the figures behind it."""
+    lines = ["## Goals at a glance", "", "| goal | result | figures |", "| --- | --- | --- |"]
+    lines += _intake_summary(data.get("server_runs"))
+    lines += _pick_summary(data.get("picks"))
+    cases = data.get("statement_cases")
+    if cases:
+        counts = sorted({count for _label, count, _commits in cases})
+        lines.append(
+            f"| statements per POST: a constant | {_mark(len(counts) == 1)} "
+            f"| {'/'.join(map(str, counts))} statements in every case ({len(cases)} cases) |"
+        )
+    lines += _dashboard_summary(data.get("pages_big"), data.get("pages_small"), data.get("big_contacts", 0))
+    lines += _memory_summary(data.get("server_runs"), data.get("exports"))
+    return lines + [""]
+
+
+def _intake_summary(server_runs) -> list[str]:
+    if not server_runs:
+        return []
+    ratios = [
+        (run.results[c, INTAKE].rps / run.results[c, FLOOR_COMMIT].rps, run, c)
+        for run in server_runs
+        for c in sorted({c for c, _name in run.results})
+        if run.results[c, FLOOR_COMMIT].rps
+    ]
+    met = sum(ratio >= INTAKE_GOAL for ratio, _run, _c in ratios)
+    low, high = min(ratios, key=lambda item: item[0]), max(ratios, key=lambda item: item[0])
+    errors = sum(result.errors for run in server_runs for result in run.results.values())
+    return [
+        f"| intake ≥ 70% of the one-commit floor | {_mark(met == len(ratios))} ({met} of {len(ratios)}) "
+        f"| {low[0]:.0%} ({low[1].backend}, {low[1].workers} w, c={low[2]}) to {high[0]:.0%} "
+        f"({high[1].backend}, {high[1].workers} w, c={high[2]}); errors: {errors} |"
+    ]
+
+
+def _pick_summary(picks) -> list[str]:
+    lines = []
+    for backend, runs in (picks or {}).items():
+        base = runs[0].result.p50_ms
+        ratios = {(run.operators, run.max_weight): run.result.p50_ms / base for run in runs if base}
+        thousand = [ratio for (operators, _w), ratio in ratios.items() if operators == 1000]
+        shown = ", ".join(
+            f"{operators:,} (w ≤ {weight:,}): {ratio:.2f}×" for (operators, weight), ratio in ratios.items()
+        )
+        ok = bool(thousand) and max(thousand) <= PICK_GOAL
+        lines.append(
+            f"| pick: 1,000 operators within 1.5× of 10 ({backend}) "
+            f"| {_mark(ok if thousand else None)} | {shown} |"
+        )
+    return lines
+
+
+def _dashboard_summary(big, small, contacts: int) -> list[str]:
+    if not big:
+        return []
+    available = [(b, s) for b, s in zip(big, small, strict=True) if b.available]
+    if not available:
+        return ["| dashboard pages under 100 ms | n/a | no page available |"]
+    slow = [b for b, _s in available if b.p50_ms >= PAGE_GOAL_MS]
+    constant = all(b.statements == s.statements for b, s in available)
+    missing = len(big) - len(available)
+    worst = max(available, key=lambda pair: pair[0].p50_ms)[0]
+    absent = f"; {missing} not available" if missing else ""
+    return [
+        f"| dashboard pages under 100 ms at {contacts:,} contacts | {_mark(not slow)} "
+        f"({len(available) - len(slow)} of {len(available)}{absent}) "
+        f"| slowest: {worst.page.label} {worst.p50_ms:,.0f} ms |",
+        f"| dashboard statement counts constant in the data size | {_mark(constant)} "
+        f"| {', '.join(str(b.statements) for b, _s in available)} |",
+    ]
+
+
+def _memory_summary(server_runs, exports) -> list[str]:
+    lines = []
+    if server_runs:
+        worst = max((kib for run in server_runs for kib in run.worker_rss_kib), default=0) / 1024
+        lines.append(
+            f"| worker RSS under 150 MiB | {_mark(worst < WORKER_GOAL_MIB)} | at most {worst:.0f} MiB |"
+        )
+    done = [(label, export) for label, export in exports or [] if export.available]
+    if done:
+        peaks = ", ".join(f"{label}: {export.peak_kib / 1024:.0f} MiB" for label, export in done)
+        ok = all(export.peak_kib / 1024 < WORKER_GOAL_MIB for _label, export in done)
+        lines.append(f"| CSV export: peak under 150 MiB, flat in size | {_mark(ok)} | {peaks} |")
+    return lines

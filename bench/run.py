@@ -193,6 +193,7 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
     smoke test reuse its own PostgreSQL cluster; otherwise each backend gets a fresh one."""
     logging.disable(logging.INFO)  # alembic's migration chatter (its env.py re-configures logging)
     outcome = Outcome(environment_lines(plan, command))
+    header = len(outcome.lines)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="leadcrm-bench-") as tmp:
         workdir = Path(tmp)
@@ -215,13 +216,16 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
 
             def sections_4_5():
                 big, small, big_summary, small_summary, exports = dashboard_and_export(plan, factory)
-                data.update(pages_big=big, pages_small=small, exports=exports)
+                data.update(
+                    pages_big=big, pages_small=small, exports=exports, big_contacts=big_summary.contacts
+                )
                 return report.dashboard_section(
                     big, small, big_summary, small_summary
                 ) + report.memory_section(data.get("server_runs", []), exports)
 
             outcome.section("3. Statements per request", section_3)
             outcome.section("4-5. Dashboard and memory", sections_4_5)
+    outcome.lines[header:header] = report.summary_section(outcome.data)
     outcome.lines.append(
         f"Total time of this run: {time.monotonic() - started:.0f} s; "
         f"load average at the end: {_load_average()}."
