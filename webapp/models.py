@@ -124,6 +124,10 @@ class Contact(db.Model):
         Index("ix_contacts_source_id_id", "source_id", "id"),
         Index("ix_contacts_status_id", "status", "id"),
         Index("ix_contacts_lead_id_id", "lead_id", "id"),
+        # Overview and stats read "today" and "the last 14 days" by these times.
+        Index("ix_contacts_created_at", "created_at"),
+        Index("ix_contacts_assigned_at", "assigned_at"),
+        Index("ix_contacts_closed_at", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

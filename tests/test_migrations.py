@@ -1,0 +1,47 @@
+"""The schema changes only through migrations, and an older database upgrades."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from webapp import create_app
+from webapp.extensions import db
+
+
+def _app(tmp_path):
+    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "TESTING": True})
+
+
+def test_models_match_the_migrations(app):
+    """What the models declare is exactly what the migrations built (no forgotten migration)."""
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_a_database_made_by_the_first_migration_upgrades_with_its_data(tmp_path):
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO sources (name, created_at) VALUES ('Old bot', '2026-01-01 00:00:00')"
+            ))
+            connection.execute(text(
+                "INSERT INTO leads (external_id, created_at) VALUES ('old-1', '2026-01-01 00:00:00')"
+            ))
+            connection.execute(text(
+                "INSERT INTO contacts (lead_id, source_id, status, created_at) "
+                "VALUES (1, 1, 'new', '2026-01-01 00:00:00')"
+            ))
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM contacts")).scalar_one() == 1
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
+        db.engine.dispose()
+    assert version == head
