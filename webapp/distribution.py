@@ -210,7 +210,12 @@ def assign_automatically(session, contact: Contact, rng: random.Random | None = 
 def _lock_if_room(session, operator_id: int) -> bool:
     """Lock the operator and keep the lock only if it may take one more contact now."""
     if not _row_locks_supported(session):
-        return _has_room(session, operator_id)
+        # The candidates were counted inside this write transaction, which on SQLite
+        # holds the database's only write lock (BEGIN IMMEDIATE): nobody can have
+        # changed them since, so a second count would find the same. (Were it a read
+        # transaction, SQLite would refuse its first write once another writer had
+        # committed - a 503, never a stale write.)
+        return True
     attempt = session.begin_nested()
     if _has_room(session, operator_id):
         attempt.commit()  # RELEASE SAVEPOINT: the lock stays with the transaction
