@@ -192,16 +192,14 @@ class Callers:
     def sign_in(self, caller: str) -> None:
         username = {"manager": "mia", "supervisor": "sam"}[caller]
         client = self.app.test_client()
-        with self.app.app_context():
-            response = client.post("/login", data={"username": username, "password": PASSWORD})
+        response = client.post("/login", data={"username": username, "password": PASSWORD})
         assert response.status_code == 302, response.get_data(as_text=True)
         self.clients[caller] = client
 
     def open(self, caller: str, url: str, **kwargs):
-        """One request as ``caller``, in an app context of its own (see ``call``)."""
-        with self.app.app_context():
-            response = self.clients[caller].open(url, **kwargs)
-            response.close()
+        """One request as ``caller`` (each in its own app context: conftest's IsolatedClient)."""
+        response = self.clients[caller].open(url, **kwargs)
+        response.close()
         return response
 
     def call(self, caller: str, method: str, url: str, endpoint: str):
@@ -210,8 +208,6 @@ class Callers:
             headers["Authorization"] = f"Bearer {self.world[caller + '_token']}"
         json_body, form = request_body(endpoint, self.world, caller)
         kwargs = {"json": json_body} if json_body is not None else {"data": form} if form else {}
-        # A fresh app context per request: the ``app`` fixture's context would otherwise be
-        # reused by every request, and Flask-Login caches the signed-in user in its ``g``.
         response = self.open(caller, url, method=method, headers=headers, **kwargs)
         if endpoint == "auth.logout" and caller in ("manager", "supervisor"):
             self.sign_in(caller)  # signing out ended every session of that user

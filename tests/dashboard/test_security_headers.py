@@ -39,11 +39,9 @@ def admin_headers(app):
     return {"Authorization": f"Bearer {create_token(db.session, 'admin', is_admin=True)[1]}"}
 
 
-def fresh(app, client, method, url, **kwargs):
-    # Its own app context: Flask-Login caches the user in ``g`` of the fixture's context.
-    with app.app_context():
-        response = client.open(url, method=method, **kwargs)
-        response.close()  # a static file's handle
+def send(app, client, method, url, **kwargs):
+    response = client.open(url, method=method, **kwargs)
+    response.close()  # a static file's handle
     return response
 
 
@@ -59,14 +57,14 @@ def fresh(app, client, method, url, **kwargs):
     ],
 )
 def test_dashboard_responses(app, supervisor, method, url, status, mimetype):
-    response = fresh(app, supervisor, method, url)
+    response = send(app, supervisor, method, url)
     assert (response.status_code, response.mimetype) == (status, mimetype)
     assert_strict_headers(response)
 
 
 def test_htmx_fragment(app, supervisor):
     make_operator("Anna")
-    response = fresh(app, supervisor, "GET", "/contacts", headers={"HX-Request": "true"})
+    response = send(app, supervisor, "GET", "/contacts", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert b"<html" not in response.data
     assert "HX-Request" in response.headers["Vary"]
@@ -88,21 +86,21 @@ def test_htmx_fragment(app, supervisor):
     ],
 )
 def test_anonymous_responses(app, client, method, url, status, mimetype):
-    response = fresh(app, client, method, url)
+    response = send(app, client, method, url)
     assert (response.status_code, response.mimetype) == (status, mimetype)
     assert_strict_headers(response)
 
 
 def test_json_api_success_and_problem(app, client, admin_headers):
-    ok = fresh(app, client, "GET", "/api/v1/operators", headers=admin_headers)
+    ok = send(app, client, "GET", "/api/v1/operators", headers=admin_headers)
     assert (ok.status_code, ok.mimetype) == (200, "application/json")
     assert_strict_headers(ok)
-    problem = fresh(app, client, "POST", "/api/v1/operators", json={"name": ""}, headers=admin_headers)
+    problem = send(app, client, "POST", "/api/v1/operators", json={"name": ""}, headers=admin_headers)
     assert (problem.status_code, problem.mimetype) == (422, "application/problem+json")
     assert_strict_headers(problem)
 
 
 def test_docs_relaxes_styles_only(app, client):
-    response = fresh(app, client, "GET", "/docs")
+    response = send(app, client, "GET", "/docs")
     assert response.status_code == 200
     assert_strict_headers(response, docs=True)

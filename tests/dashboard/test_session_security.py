@@ -27,11 +27,7 @@ def sue(app):
 
 
 class Browser:
-    """A test client whose every request runs in an app context of its own.
-
-    (The ``app`` fixture keeps a context open, which requests would otherwise share, and
-    Flask-Login caches the signed-in user in that context's ``g``.)
-    """
+    """One browser's cookie jar (conftest's IsolatedClient: each request in its own app context)."""
 
     def __init__(self, app, cookie: str | None = None):
         self.app = app
@@ -40,8 +36,7 @@ class Browser:
             self.client.set_cookie("session", cookie)
 
     def request(self, method, url, **kwargs):
-        with self.app.app_context():
-            return self.client.open(url, method=method, **kwargs)
+        return self.client.open(url, method=method, **kwargs)
 
     def csrf_token(self, url="/login") -> str:
         return CSRF_FIELD.search(self.request("GET", url).get_data(as_text=True)).group(1)
