@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
 LEFT_OUT = (
     re.compile(r"^Latency of every run \(ms\):\n\n(?:\|.*\n)+\n?", re.MULTILINE),
-    re.compile(r"^The statements \(base case\):\n\n(?:\d+\. .*\n)+\n?", re.MULTILINE),
+    re.compile(r" The statements \(base case\):\n\n(?:\d+\. .*\n)+", re.MULTILINE),
 )
 
 
@@ -24,7 +24,7 @@ def figures(report: str) -> str:
     """The report without its title block, each section one heading level down."""
     body = report[report.index("## ") :]
     for pattern in LEFT_OUT:
-        body = pattern.sub("", body)
+        body = pattern.sub(lambda match: "\n" if match.group(0).startswith(" ") else "", body)
     header = report[: report.index("## ")].replace("# Benchmark results\n\n", "")
     return (
         "Measured by the run below:\n\n" + header + body.replace("\n## ", "\n### ").replace("## ", "### ", 1)

@@ -82,23 +82,26 @@ def pick_section(pick_runs_by_backend) -> list[str]:
     return lines + [""]
 
 
-def statements_section(statement_cases, base_log) -> list[str]:
-    counts = {count for _label, count, _commits in statement_cases}
+def statements_section(statements_by_backend: dict) -> list[str]:
+    """`statements_by_backend`: backend -> (cases [(label, count, commits)], log of the base case)."""
     lines = [
         "## 3. SQL statements per POST /api/v1/contacts/",
         "",
         "Counted in-process (Flask test client, `before_cursor_execute`), a new lead each time, "
         "after one warm-up POST. Goal: a small constant, independent of operators and history.",
         "",
-        "| case | statements | COMMITs |",
-        "| --- | ---: | ---: |",
+        "| backend | case | statements | COMMITs |",
+        "| --- | --- | ---: | ---: |",
     ]
-    lines += [f"| {label} | {count} | {commits} |" for label, count, commits in statement_cases]
-    lines += ["", f"Constant across cases: {_mark(len(counts) == 1)}.", "", "The statements (base case):", ""]
-    lines += [
-        f"{number}. `{statement[:150]}{'…' if len(statement) > 150 else ''}`"
-        for number, statement in enumerate(base_log.statements, 1)
-    ]
+    for backend, (cases, _log) in statements_by_backend.items():
+        lines += [f"| {backend} | {label} | {count} | {commits} |" for label, count, commits in cases]
+    for backend, (cases, log) in statements_by_backend.items():
+        constant = len({count for _label, count, _commits in cases}) == 1
+        lines += ["", f"{backend}: constant across cases: {_mark(constant)}. The statements (base case):", ""]
+        lines += [
+            f"{number}. `{statement[:150]}{'…' if len(statement) > 150 else ''}`"
+            for number, statement in enumerate(log.statements, 1)
+        ]
     return lines + [""]
 
 
@@ -213,11 +216,10 @@ def summary_section(data: dict) -> list[str]:
     lines = ["## Goals at a glance", "", "| goal | result | figures |", "| --- | --- | --- |"]
     lines += _intake_summary(data.get("server_runs"))
     lines += _pick_summary(data.get("picks"))
-    cases = data.get("statement_cases")
-    if cases:
+    for backend, (cases, _log) in data.get("statements", {}).items():
         counts = sorted({count for _label, count, _commits in cases})
         lines.append(
-            f"| statements per POST: a constant | {_mark(len(counts) == 1)} "
+            f"| statements per POST: a constant ({backend}) | {_mark(len(counts) == 1)} "
             f"| {'/'.join(map(str, counts))} statements in every case ({len(cases)} cases) |"
         )
     lines += _dashboard_summary(data.get("pages_big"), data.get("pages_small"), data.get("big_contacts", 0))

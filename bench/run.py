@@ -95,10 +95,11 @@ class Outcome:
 
 
 def throughput_and_pick(plan: Plan, workdir: Path, factories: dict | None = None):
-    """Sections 1, 2 and the worker memory of 5, per backend."""
-    server_runs, picks = [], {}
+    """Sections 1, 2, 3 (statements) and the worker memory of 5, per backend."""
+    server_runs, picks, statements = [], {}, {}
     for backend in plan.backends:
         with _factory(backend, workdir, factories) as factory:
+            statements[backend] = statement_cases(plan, factory)
             for workers in plan.workers:
                 server_runs.append(
                     measure_server(factory, workers, plan.concurrencies, plan.seconds, plan.tool, plan.rounds)
@@ -111,7 +112,7 @@ def throughput_and_pick(plan: Plan, workdir: Path, factories: dict | None = None
                 weight_sizes=plan.pick_weights,
                 rounds=plan.rounds,
             )
-    return server_runs, picks
+    return server_runs, picks, statements
 
 
 def _factory(backend: str, workdir: Path, factories: dict | None):
@@ -200,17 +201,18 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
         data = outcome.data
 
         def sections_1_2():
-            data["server_runs"], data["picks"] = throughput_and_pick(plan, workdir, factories)
+            data["server_runs"], data["picks"], data["statements"] = throughput_and_pick(
+                plan, workdir, factories
+            )
             return report.intake_section(data["server_runs"]) + report.pick_section(data["picks"])
 
         outcome.section("1-2. Intake and pick cost", sections_1_2)
         with _factory(plan.detail_backend, workdir, factories) as factory:
 
             def section_3():
-                data["statement_cases"], base_log = statement_cases(plan, factory)
                 url = factory.new_migrated("bench_profile")
                 data["in_process"] = measure_in_process(seed_intake(url), plan.profile_requests)
-                return report.statements_section(data["statement_cases"], base_log) + report.profile_section(
+                return report.statements_section(data.get("statements", {})) + report.profile_section(
                     data["in_process"], factory.backend
                 )
 

@@ -64,7 +64,8 @@ def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path)
     assert len(results) == 3 + 1
     assert all(result.requests > 0 and result.errors == 0 for result in results)
     assert all(server.worker_rss_kib for server in outcome.data["server_runs"])
-    assert len({count for _label, count, _commits in outcome.data["statement_cases"]}) == 1
+    [(cases, _log)] = outcome.data["statements"].values()
+    assert len({count for _label, count, _commits in cases}) == 1
 
 
 def test_a_page_the_app_lacks_is_reported_as_not_available(factory, monkeypatch):
