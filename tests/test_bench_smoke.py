@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import publish
 from bench.databases import DatabaseFactory
 from bench.run import QUICK, run
 from tests.conftest import BACKEND
@@ -66,6 +67,14 @@ def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path)
     assert all(server.worker_rss_kib for server in outcome.data["server_runs"])
     [(cases, _log)] = outcome.data["statements"].values()
     assert len({count for _label, count, _commits in cases}) == 1
+
+    benchmarks = tmp_path / "BENCHMARKS.md"
+    benchmarks.write_text(f"intro\n{publish.START}\nold figures\n{publish.END}\nanalysis\n")
+    publish.publish(output, benchmarks)
+    published = benchmarks.read_text()
+    assert "old figures" not in published
+    assert published.startswith("intro\n") and published.endswith("analysis\n")
+    assert "### Goals at a glance" in published and "Latency of every run" not in published
 
 
 def test_a_page_the_app_lacks_is_reported_as_not_available(factory, monkeypatch):
