@@ -143,3 +143,16 @@ def test_a_poll_tick_while_the_filter_is_on_the_wire_does_not_undo_the_filter(ta
     with tab.expect_response(is_poll):
         pass  # the next poll keeps the filter
     expect(unassigned_row(tab, from_telegram.id)).to_have_count(0)
+
+
+def test_signing_out_elsewhere_sends_the_polling_board_to_sign_in(tab, browser_context, manager_user):
+    sign_in(tab, "max")
+    tab.goto("/contacts")
+    other_tab = browser_context.new_page()  # the same user signs out in another tab
+    other_tab.goto("/")
+    other_tab.get_by_test_id("logout").click()
+    expect(other_tab.get_by_role("button", name="Sign in")).to_be_visible()
+    # The next poll is answered 401 + HX-Redirect: the whole page goes to the form, not into the board.
+    expect(tab).to_have_url(re.compile(r"/login"))
+    expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
+    expect(tab.get_by_test_id("board")).to_have_count(0)
