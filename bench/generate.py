@@ -44,6 +44,10 @@ def _timestamp_writer(dialect_name: str):
 
 
 def _insert(connection, table: str, columns: tuple[str, ...], rows) -> None:
+    """Rows into `table`: COPY on PostgreSQL, batched executemany elsewhere."""
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, columns, rows)
+        return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     batch = []
@@ -54,6 +58,15 @@ def _insert(connection, table: str, columns: tuple[str, ...], rows) -> None:
             batch = []
     if batch:
         connection.exec_driver_sql(sql, batch)
+
+
+def _copy(connection, table: str, columns: tuple[str, ...], rows) -> None:
+    # psycopg 3's COPY, on the connection (and in the transaction) SQLAlchemy holds.
+    driver_connection = connection.connection.driver_connection
+    with driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _weights(operators: int, sources: int, rng: random.Random) -> dict[int, list[int]]:

@@ -52,8 +52,10 @@ class Plan:
     small_contacts: int = 5000
     page_repeats: int = 10
     exports: bool = True
-    # The backend of sections 3-5 (statements, in-process profile, dashboard, export).
+    # The backend of the in-process profile and the CSV export; the dashboard runs on each of
+    # dashboard_backends (it must include detail_backend).
     detail_backend: str = "sqlite"
+    dashboard_backends: tuple[str, ...] = ("sqlite", "postgresql")
     tool: str = "auto"
 
 
@@ -73,6 +75,7 @@ QUICK = Plan(
     big_operators=20,
     small_contacts=100,
     page_repeats=2,
+    dashboard_backends=("sqlite",),
 )
 
 
@@ -142,18 +145,22 @@ def fill_history(url: str, target, contacts: int) -> None:
     add_history(url, target.source_id, contacts)
 
 
-def dashboard_and_export(plan: Plan, factory: DatabaseFactory):
+def dashboard(plan: Plan, factory: DatabaseFactory):
+    """Fill a big and a small database; time the pages on both. Returns their URLs too."""
     big_url = factory.new_migrated("bench_dashboard_big")
     small_url = factory.new_migrated("bench_dashboard_small")
-    summaries = {}
-    for url, contacts in ((big_url, plan.big_contacts), (small_url, plan.small_contacts)):
-        summaries[url] = fill(url, operators=plan.big_operators, contacts=contacts)
+    big_summary = fill(big_url, operators=plan.big_operators, contacts=plan.big_contacts)
+    small_summary = fill(small_url, operators=plan.big_operators, contacts=plan.small_contacts)
     small = time_pages(small_url, plan.page_repeats)  # first: it also warms the templates up
     big = time_pages(big_url, plan.page_repeats)
-    exports = [(f"{plan.big_contacts:,} contacts", export_memory(big_url))]
+    return (big, small, big_summary, small_summary), (big_url, small_url)
+
+
+def exports(plan: Plan, big_url: str, small_url: str):
+    measured = [(f"{plan.big_contacts:,} contacts", export_memory(big_url))]
     if plan.exports:
-        exports.append((f"{plan.small_contacts:,} contacts", export_memory(small_url)))
-    return big, small, summaries[big_url], summaries[small_url], exports
+        measured.append((f"{plan.small_contacts:,} contacts", export_memory(small_url)))
+    return measured
 
 
 def _load_average() -> str:
@@ -206,27 +213,29 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
             )
             return report.intake_section(data["server_runs"]) + report.pick_section(data["picks"])
 
+        def section_3(factory):
+            url = factory.new_migrated("bench_profile")
+            data["in_process"] = measure_in_process(seed_intake(url), plan.profile_requests)
+            return report.statements_section(data.get("statements", {})) + report.profile_section(
+                data["in_process"], factory.backend
+            )
+
+        def section_4(factory):
+            pages, (big_url, small_url) = dashboard(plan, factory)
+            data["dashboards"][factory.backend] = pages
+            if factory.backend == plan.detail_backend:
+                data["exports"] = exports(plan, big_url, small_url)
+            return report.dashboard_section(factory.backend, *pages)
+
         outcome.section("1-2. Intake and pick cost", sections_1_2)
-        with _factory(plan.detail_backend, workdir, factories) as factory:
+        data["dashboards"], data["exports"] = {}, []
+        for backend in plan.dashboard_backends:
+            with _factory(backend, workdir, factories) as factory:
+                if backend == plan.detail_backend:
+                    outcome.section("3. Statements and in-process profile", lambda: section_3(factory))
+                outcome.section(f"4. Dashboard ({backend})", lambda: section_4(factory))
+        outcome.lines += report.memory_section(data.get("server_runs", []), data["exports"])
 
-            def section_3():
-                url = factory.new_migrated("bench_profile")
-                data["in_process"] = measure_in_process(seed_intake(url), plan.profile_requests)
-                return report.statements_section(data.get("statements", {})) + report.profile_section(
-                    data["in_process"], factory.backend
-                )
-
-            def sections_4_5():
-                big, small, big_summary, small_summary, exports = dashboard_and_export(plan, factory)
-                data.update(
-                    pages_big=big, pages_small=small, exports=exports, big_contacts=big_summary.contacts
-                )
-                return report.dashboard_section(
-                    big, small, big_summary, small_summary
-                ) + report.memory_section(data.get("server_runs", []), exports)
-
-            outcome.section("3. Statements per request", section_3)
-            outcome.section("4-5. Dashboard and memory", sections_4_5)
     outcome.lines[header:header] = report.summary_section(outcome.data)
     outcome.lines.append(
         f"Total time of this run: {time.monotonic() - started:.0f} s; "

@@ -20,6 +20,7 @@ SMOKE = replace(
     QUICK,
     backends=(BACKEND,),
     detail_backend=BACKEND,
+    dashboard_backends=(BACKEND,),
     workers=(1,),
     concurrencies=(2,),
     seconds=0.3,
