@@ -254,12 +254,24 @@ def test_api_ignores_a_session_cookie_even_with_a_token_of_a_bot(app, world):
     assert response.mimetype == "application/problem+json"
 
 
-def test_htmx_request_without_session_gets_hx_redirect_not_a_page(client, world):
-    """An anonymous htmx poll is told to go to the sign-in page instead of swapping a page into a cell."""
-    response = client.get("/contacts", headers={"HX-Request": "true"})
-    assert response.status_code == 401
-    assert response.headers["HX-Redirect"].startswith("/login")
-    assert b"<html" not in response.data
+def test_htmx_request_without_session_gets_hx_redirect_not_a_page(app, world):
+    """Every dashboard route behind the sign-in tells htmx to go to the form (nothing to swap into a cell)."""
+    callers = Callers(app, world)
+    adapter = app.url_map.bind("localhost")
+    checked = 0
+    for (endpoint, method), expected_row in EXPECTED.items():
+        if expected_row["anonymous"] != LOGIN or endpoint == "auth.logout":
+            continue
+        rule = next(rule for rule in app.url_map.iter_rules(endpoint) if method in rule.methods)
+        url = adapter.build(endpoint, {name: world["path"][name] for name in rule.arguments}, method=method)
+        bearer = {"Authorization": f"Bearer {world['admin_token']}"}
+        for caller, token in (("anonymous", {}), ("admin", bearer)):
+            response = callers.open(caller, url, method=method, headers={"HX-Request": "true"} | token)
+            assert response.status_code == 401, (method, url, caller)
+            assert response.headers["HX-Redirect"].startswith("/login"), (method, url, caller)
+            assert response.get_data() == b""
+            checked += 1
+    assert checked >= 2 * 20
 
 
 def test_manager_cannot_change_a_weight_and_nothing_changes(app, world):
