@@ -7,8 +7,8 @@ Two layers, kept apart on purpose:
   know nothing of Flask, JSON or the database;
 * the assignment service (``assign_automatically``, ``assign_manually``,
   ``unassign``, ``redistribute``) is the only code that changes a contact's
-  operator. It loads candidates, locks the chosen operator, re-counts and writes
-  inside the caller's write transaction (see ``webapp.database.begin_write``).
+  operator. It loads candidates, locks the chosen operator (PostgreSQL), re-counts
+  and writes inside the caller's write transaction (see ``webapp.database.begin_write``).
 """
 
 from __future__ import annotations
@@ -182,16 +182,16 @@ def _set_operator(contact: Contact, operator_id: int | None) -> None:
 def assign_automatically(session, contact: Contact, rng: random.Random | None = None) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
-    Loads the candidates (one query), picks by weight, then locks the chosen
-    operator and re-counts its open contacts; if it filled up (or was switched
-    off) meanwhile, picks again, up to ``MAX_PICK_ATTEMPTS`` times. Leaves the
-    contact unassigned when nobody is eligible. Returns the operator id or None.
-    Flushes, never commits.
-
-    On PostgreSQL each attempt runs in a savepoint that is rolled back when the
-    operator turns out full, which releases that operator's row lock: a
-    transaction therefore holds at most one operator lock at any moment, and two
-    re-picking transactions cannot wait on each other (no deadlock).
+    Loads the candidates with their loads (one query) and picks by weight.
+    On PostgreSQL it then locks the chosen operator (``FOR UPDATE``) and re-counts
+    its open contacts in a new statement; if it filled up (or was switched off)
+    meanwhile, picks again, up to ``MAX_PICK_ATTEMPTS`` times. Each attempt runs
+    in a savepoint that is rolled back when the operator turns out full, which
+    releases that operator's row lock: a transaction holds at most one operator
+    lock at any moment, so two re-picking transactions cannot deadlock. On
+    SQLite the write transaction (BEGIN IMMEDIATE) already makes the loads
+    current. Leaves the contact unassigned when nobody is eligible. Returns the
+    operator id or None. Flushes, never commits.
     """
     rng = rng or _default_rng
     for _ in range(MAX_PICK_ATTEMPTS):
