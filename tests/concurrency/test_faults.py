@@ -107,7 +107,7 @@ def test_recycled_and_reloaded_workers_fail_no_request(scenario):
     with gunicorn_server(url_db, workers=4, env=SERVER_ENV, args=recycling) as (url, process):
         load = Load([url], calls, scenario.bot_token, threads=64, on_answer=_count_acknowledged(answered))
         thread = _run_in_background(load)
-        wait_for(lambda: len(answered) >= RELOAD_POSTS // 3, timeout=60)
+        wait_for(lambda: len(answered) >= RELOAD_POSTS // 3, timeout=150)
         os.kill(process.pid, signal.SIGHUP)  # graceful reload: new workers, old ones finish
         thread.join()
         with open(process.log_path) as log_file:
