@@ -49,7 +49,10 @@ class WriterQueue:
 
     def acquire(self) -> int | None:
         """A file descriptor holding the lock (close it to release), or None after the timeout."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None  # no lock file (read-only folder?): SQLite's busy handler alone
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fd
