@@ -39,8 +39,6 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     IDEMPOTENCY_TTL_HOURS = 24
-    # How long a repeated Idempotency-Key waits for the first request to finish.
-    IDEMPOTENCY_WAIT_SECONDS = 5
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
