@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -52,24 +52,36 @@ def _insert_ignoring_conflict(session, model, values: dict, conflict_columns: li
     return session.execute(statement).scalar_one_or_none()
 
 
-def find_or_create_lead(session, external_id: str) -> Lead:
-    """One external_id is one lead, even when its first contacts arrive at once."""
-    _insert_ignoring_conflict(
-        session, Lead, {"external_id": external_id, "created_at": utcnow()}, ["external_id"]
+def find_or_create_lead(session, fields: ContactFields) -> Lead:
+    """The lead of ``fields.external_id``, created or updated by one upsert statement.
+
+    One external_id is one lead, even when its first contacts arrive at once: the
+    unique constraint decides, and ON CONFLICT turns the loser into an update.
+    Given email/phone/name overwrite the stored ones; absent ones keep them.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Lead).values(
+        external_id=fields.external_id,
+        email=fields.email,
+        phone=fields.phone,
+        name=fields.name,
+        created_at=utcnow(),
     )
-    return session.execute(select(Lead).where(Lead.external_id == external_id)).scalar_one()
+    statement = statement.on_conflict_do_update(
+        index_elements=["external_id"],
+        set_={
+            column: func.coalesce(statement.excluded[column], getattr(Lead, column))
+            for column in ("email", "phone", "name")
+        },
+    )
+    return session.scalars(
+        statement.returning(Lead), execution_options={"populate_existing": True}
+    ).one()
 
 
 def source_exists(session, source_id: int) -> bool:
     # Not session.get(Source): that would load every weight and operator of the source.
     return session.execute(select(Source.id).where(Source.id == source_id)).first() is not None
-
-
-def _update_lead(lead: Lead, fields: ContactFields) -> None:
-    for attribute in ("email", "phone", "name"):
-        value = getattr(fields, attribute)
-        if value is not None:
-            setattr(lead, attribute, value)
 
 
 def receive_contact(session, fields: ContactFields, *, unlocked_pick: UnlockedPick | None = None) -> Contact:
@@ -82,14 +94,17 @@ def receive_contact(session, fields: ContactFields, *, unlocked_pick: UnlockedPi
             f"Source {fields.source_id} does not exist.",
             [{"field": "source_id", "message": "no source with this id"}],
         )
-    lead = find_or_create_lead(session, fields.external_id)
-    _update_lead(lead, fields)
-    contact = Contact(lead=lead, source_id=fields.source_id, message=fields.message, status="new")
-    session.add(contact)
+    lead = find_or_create_lead(session, fields)
+    # Picked before the contact joins the session, so it is written by one INSERT
+    # that already carries its operator.
+    contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
     if unlocked_pick is None:
         distribution.assign_automatically(session, contact)
     else:
         distribution.assign_unchecked(session, contact, unlocked_pick.operator_id)
+    session.add(contact)
+    contact.lead = lead  # set once in the session; the response shows it without a query
+    session.flush()
     return contact
 
 
