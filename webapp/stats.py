@@ -122,14 +122,15 @@ class Overview:
 
 def overview(session) -> Overview:
     """The headline numbers: two queries."""
-    is_open = Contact.status.in_(OPEN_CONTACT_STATUSES)
-    unassigned = is_open & Contact.operator_id.is_(None)
+    unassigned = Contact.operator_id.is_(None)
+    # Filtered by status in WHERE, so only open contacts are read (ix_contacts_status_id),
+    # however much closed history there is.
     open_count, unassigned_count, oldest = session.execute(
         select(
-            func.count().filter(is_open),
+            func.count(),
             func.count().filter(unassigned),
             func.min(case((unassigned, Contact.created_at))),
-        )
+        ).where(Contact.status.in_(OPEN_CONTACT_STATUSES))
     ).one()
     active, total = session.execute(
         select(func.count().filter(Operator.status == "active"), func.count()).select_from(Operator)
@@ -148,15 +149,28 @@ def busiest_operators(session, limit: int = 30) -> list[OperatorLoad]:
     return sorted(rows, key=lambda row: (-row.load, row.name))[:limit]
 
 
-def contacts_today_by_source(session) -> list[tuple[Source, int]]:
-    """Every source with the number of contacts it received today (UTC); one query."""
-    counts = dict(
+def _source_id_for_grouping():
+    # "source_id + 0" is no longer the indexed column: SQLite would otherwise scan the
+    # whole table in source_id order to group, instead of reading the date range from
+    # ix_contacts_created_at (seen: 650 ms against 1 ms at 1,000,000 contacts).
+    return (Contact.source_id + 0).label("source_id")
+
+
+def todays_contacts_by_source_id(session) -> dict[int, int]:
+    """{source id: contacts received today (UTC)}; one grouped query over today's range."""
+    source_id = _source_id_for_grouping()
+    return dict(
         session.execute(
-            select(Contact.source_id, func.count())
+            select(source_id, func.count())
             .where(Contact.created_at >= start_of_today())
-            .group_by(Contact.source_id)
+            .group_by(source_id)
         ).all()
     )
+
+
+def contacts_today_by_source(session) -> list[tuple[Source, int]]:
+    """Every source with the number of contacts it received today (UTC); one query."""
+    counts = todays_contacts_by_source_id(session)
     pairs = ((source, counts.get(source.id, 0)) for source in sources_by_name(session))
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0].name))
 
@@ -198,13 +212,7 @@ def source_weight_rows(session, source: Source, show_all: bool = False) -> tuple
 
 def source_summaries(session) -> list[tuple[Source, int, int]]:
     """Every source with its number of weighted operators and today's contacts: three queries."""
-    today = dict(
-        session.execute(
-            select(Contact.source_id, func.count())
-            .where(Contact.created_at >= start_of_today())
-            .group_by(Contact.source_id)
-        ).all()
-    )
+    today = todays_contacts_by_source_id(session)
     weighted = dict(
         session.execute(
             select(OperatorSourceWeight.source_id, func.count()).group_by(OperatorSourceWeight.source_id)
@@ -317,10 +325,11 @@ def contacts_per_source_per_day(session, days: int = 14) -> dict[int, dict[date,
     """{source id: {day: contacts}} over the last ``days`` days (UTC); one grouped query."""
     since = start_of_today() - timedelta(days=days - 1)
     day = func.date(Contact.created_at)
+    source_id = _source_id_for_grouping()
     rows = session.execute(
-        select(Contact.source_id, day, func.count())
+        select(source_id, day, func.count())
         .where(Contact.created_at >= since)
-        .group_by(Contact.source_id, day)
+        .group_by(source_id, day)
     ).all()
     result: dict[int, dict[date, int]] = {}
     for source_id, when, count in rows:

@@ -60,7 +60,7 @@ def _detail_context(source: Source, **extra) -> dict:
         "rows": rows,
         "left_out": left_out,
         "show_all": show_all,
-        "today": dict((s.id, n) for s, n in stats.contacts_today_by_source(db.session)).get(source.id, 0),
+        "today": stats.todays_contacts_by_source_id(db.session).get(source.id, 0),
         "can_edit": current_user.is_supervisor,
         "tokens": [],
         "new_token": None,
