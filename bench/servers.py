@@ -5,17 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.postgres import free_port
+from tests.servers import GUNICORN, ROOT, wait_until_healthy
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 # The floors and the app are served by the same process with the same settings.
 WSGI_TARGET = "bench.floor_app:app"
 
@@ -27,20 +24,6 @@ class Server:
 
     def worker_pids(self) -> list[int]:
         return worker_pids(self.process.pid)
-
-
-def _wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}: {process.stderr.read()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{base_url} did not become healthy")
 
 
 def _wait_for_workers(master_pid: int, workers: int, timeout: float = 30.0) -> None:
@@ -78,7 +61,7 @@ def gunicorn(database_url: str, *, workers: int, env: dict | None = None):
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(base_url, process)
+        wait_until_healthy(base_url, process)
         _wait_for_workers(process.pid, workers)
         yield Server(base_url, process)
     finally:
