@@ -111,9 +111,10 @@ def find_leads(session, *, external_id=None, email=None, phone=None):
     return list(session.execute(query.limit(500)).scalars())
 
 
+def contacts_of_lead(lead_id: int, limit: int = 500):
+    """A lead's contacts, newest first."""
+    return select(Contact).where(Contact.lead_id == lead_id).order_by(Contact.id.desc()).limit(limit)
+
+
 def lead_contacts(session, lead_id: int, limit: int = 500):
-    return list(
-        session.execute(
-            select(Contact).where(Contact.lead_id == lead_id).order_by(Contact.id.desc()).limit(limit)
-        ).scalars()
-    )
+    return list(session.execute(contacts_of_lead(lead_id, limit)).scalars())

@@ -63,7 +63,16 @@ class Candidate(NamedTuple):
 
     @property
     def is_eligible(self) -> bool:
-        return self.is_active and self.weight > 0 and self.active_contacts < self.max_active_contacts
+        return self.weight > 0 and has_room(self.is_active, self.active_contacts, self.max_active_contacts)
+
+
+def has_room(is_active: bool, load: int, limit: int) -> bool:
+    """The capacity rule: an active operator below their limit may take one more contact.
+
+    Automatic distribution applies it to every candidate; a manual assignment
+    applies it unless forced; the dashboard uses it to list who can take one now.
+    """
+    return is_active and load < limit
 
 
 def eligible_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
@@ -238,10 +247,8 @@ def _row_locks_supported(session) -> bool:
 
 def _has_room(session, operator_id: int) -> bool:
     operator = _lock_operator(session, operator_id)
-    return (
-        operator is not None
-        and operator.is_active
-        and _count_open(session, operator_id) < operator.max_active_contacts
+    return operator is not None and has_room(
+        operator.is_active, _count_open(session, operator_id), operator.max_active_contacts
     )
 
 

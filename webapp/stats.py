@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
-from webapp.contacts import ContactFilter, filtered_contacts
+from webapp.contacts import ContactFilter, contacts_of_lead, filtered_contacts
+from webapp.distribution import has_room
 from webapp.models import (
     OPEN_CONTACT_STATUSES,
     Contact,
@@ -47,8 +48,8 @@ class OperatorLoad:
 
     @property
     def can_take_more(self) -> bool:
-        """What a manual assignment without override accepts (see distribution.assign_manually)."""
-        return self.is_active and not self.at_limit
+        """What a manual assignment without override accepts: the distribution's own rule."""
+        return has_room(self.is_active, self.load, self.limit)
 
 
 @dataclass(frozen=True)
@@ -274,8 +275,7 @@ def latest_contact_id(session) -> int:
 
 
 def lead_history(session, lead_id: int, limit: int = 500) -> list[Contact]:
-    query = select(Contact).where(Contact.lead_id == lead_id).order_by(Contact.id.desc()).limit(limit)
-    return list(session.execute(_with_names(query)).scalars())
+    return list(session.execute(_with_names(contacts_of_lead(lead_id, limit))).scalars())
 
 
 # The CSV export's columns, in order.

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, request, stream_with_con
 
 from webapp import contacts, distribution, stats
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
-from webapp.blueprints.forms import FormErrors, int_arg, parse_form
+from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.directory import get_or_404
 from webapp.errors import DomainError
@@ -126,7 +126,7 @@ def assign(contact_id):
         contact = contacts.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
     except (FormErrors, DomainError) as error:
         db.session.rollback()
-        message = next(iter(error.errors.values())) if isinstance(error, FormErrors) else error.message
+        message = next(iter(field_messages(error, "operator_id").values()))
         response = render_page(ASSIGN_TEMPLATE, "assign_form", 422,
                                **_assign_context(contact, request.form, {"operator_id": message}))
         response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})

@@ -22,6 +22,13 @@ def parse_form(model: type[BaseModel], values: dict):
         raise FormErrors(_messages(error)) from None
 
 
+def field_messages(error: Exception, field: str) -> dict[str, str]:
+    """Inline messages for a failed form: its own per field, or a refusal of the domain shown at ``field``."""
+    if isinstance(error, FormErrors):
+        return error.errors
+    return {field: getattr(error, "message", str(error))}
+
+
 def _messages(error: ValidationError) -> dict[str, str]:
     messages: dict[str, str] = {}
     for item in error.errors(include_url=False):

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from webapp import directory, stats
 from webapp.api_schemas import OperatorCreate, OperatorStatusUpdate, OperatorUpdate
-from webapp.blueprints.forms import FormErrors, int_arg, parse_form
+from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.errors import DomainError
 from webapp.extensions import db
@@ -47,7 +47,7 @@ def create():
         )
     except (FormErrors, DomainError) as error:
         db.session.rollback()
-        errors = error.errors if isinstance(error, FormErrors) else {"name": error.message}
+        errors = field_messages(error, "name")
         return render_page(TEMPLATE, "operators", 422, **_page_context(request.form, errors))
     flash(f"Operator {operator.name} created.", "success")
     if wants_fragment():

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from webapp import directory, stats, tokens
 from webapp.api_schemas import SourceCreate, WeightItem
-from webapp.blueprints.forms import FormErrors, parse_form
+from webapp.blueprints.forms import FormErrors, field_messages, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.errors import DomainError
 from webapp.extensions import db
@@ -44,7 +44,7 @@ def create():
         source = directory.create_source(db.session, fields.name, fields.description)
     except (FormErrors, DomainError) as error:
         db.session.rollback()
-        errors = error.errors if isinstance(error, FormErrors) else {"name": error.message}
+        errors = field_messages(error, "name")
         return render_page(LIST_TEMPLATE, "sources", 422, **_list_context(request.form, errors))
     flash(f"Source {source.name} created. Give it weights below.", "success")
     if wants_fragment():
