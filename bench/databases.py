@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, insert, text
 from bench.floor_app import create_floor_table
 from tests.postgres import postgres_cluster
 from webapp import create_app, directory
+from webapp.database import write_transaction
 from webapp.extensions import db
 from webapp.models import Operator, OperatorSourceWeight
 from webapp.tokens import create_token
@@ -132,14 +133,14 @@ def seed_intake(
     rng = random.Random(seed)
     with app_on(database_url):
         operator_ids = add_operators(db.session, operators, prefix=f"{name} operator")
-        source = directory.create_source(db.session, f"{name} source ({operators} operators)")
-        db.session.execute(
-            insert(OperatorSourceWeight),
-            [
-                {"operator_id": operator_id, "source_id": source.id, "weight": rng.randint(1, max_weight)}
-                for operator_id in operator_ids
-            ],
-        )
-        db.session.commit()
-        _row, token = create_token(db.session, "bench bot", source_id=source.id)
+        with write_transaction(db.session):
+            source = directory.create_source(db.session, f"{name} source ({operators} operators)")
+            db.session.execute(
+                insert(OperatorSourceWeight),
+                [
+                    {"operator_id": operator_id, "source_id": source.id, "weight": rng.randint(1, max_weight)}
+                    for operator_id in operator_ids
+                ],
+            )
+            _row, token = create_token(db.session, "bench bot", source_id=source.id)
         return IntakeTarget(database_url, source.id, token)

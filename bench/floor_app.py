@@ -16,7 +16,7 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 from webapp import create_app
-from webapp.database import begin_write
+from webapp.database import write_transaction
 from webapp.extensions import csrf, db
 
 floor_metadata = MetaData()
@@ -46,9 +46,8 @@ def trivial_json():
 def one_commit():
     """Parse the body, then one durable INSERT + COMMIT."""
     body = request.get_json(silent=True) or {}
-    begin_write(db.session)
-    db.session.execute(insert(floor_writes).values(external_id=str(body.get("external_id", ""))))
-    db.session.commit()
+    with write_transaction(db.session):
+        db.session.execute(insert(floor_writes).values(external_id=str(body.get("external_id", ""))))
     return jsonify(received=str(body.get("external_id", ""))[:20]), 201
 
 

@@ -13,10 +13,10 @@ import shutil
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.builders import make_token
 from tests.postgres import postgres_cluster
 from webapp import create_app
 from webapp.extensions import db
-from webapp.tokens import create_token
 
 BACKEND = os.environ.get("LEADCRM_TEST_BACKEND", "sqlite")
 
@@ -134,7 +134,7 @@ class ApiClient:
 
 @pytest.fixture
 def admin_token(app):
-    return create_token(db.session, "test-admin", is_admin=True)[1]
+    return make_token("test-admin", is_admin=True)[1]
 
 
 @pytest.fixture
@@ -145,4 +145,4 @@ def api(client, admin_token):
 
 def bot_api(client, source_id: int) -> ApiClient:
     """An API client holding a new bot token of ``source_id``."""
-    return ApiClient(client, create_token(db.session, f"bot-{source_id}", source_id=source_id)[1])
+    return ApiClient(client, make_token(f"bot-{source_id}", source_id=source_id)[1])

@@ -52,8 +52,15 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gunicorn_server(database_url: str, *, workers: int = 2, env: dict | None = None, args: tuple = ()):
-    """Run `gunicorn wsgi:app` on a free port; yields (base_url, process).
+def gunicorn_server(
+    database_url: str,
+    *,
+    workers: int = 2,
+    env: dict | None = None,
+    args: tuple = (),
+    app_module: str = "wsgi:app",
+):
+    """Run `gunicorn wsgi:app` (or ``app_module``) on a free port; yields (base_url, process).
 
     The server's log goes to a file (a pipe nobody reads would fill up and stall
     it); ``process.log_path`` names it, for a failing test to show.
@@ -72,7 +79,7 @@ def gunicorn_server(database_url: str, *, workers: int = 2, env: dict | None = N
             "5",
             "--no-control-socket",
             *args,
-            "wsgi:app",
+            app_module,
         ],
         cwd=ROOT,
         env=environment,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source
-from webapp import contacts, distribution
+from tests.builders import committed, make_contact, make_operator, make_source
+from webapp import contacts, directory, jobs
 from webapp.errors import ConflictError
 from webapp.extensions import db
 from webapp.models import load_by_operator
@@ -36,7 +36,7 @@ def test_closing_a_contact_frees_a_place(app):
     operator = make_operator(limit=1)
     source = make_source(weights={operator: 1})
     first = make_contact(source)
-    contacts.change_status(db.session, first.id, "closed")
+    committed(contacts.change_status, first.id, "closed")
     assert make_contact(source).operator_id == operator.id
 
 
@@ -53,10 +53,8 @@ def test_redistribute_assigns_the_oldest_waiting_contacts_first(app):
     operator = make_operator(limit=0)
     source = make_source(weights={operator: 1})
     waiting = [make_contact(source) for _ in range(3)]
-    from webapp import directory
-
-    directory.update_operator(db.session, operator.id, max_active_contacts=2)
-    result = distribution.redistribute(db.session)
+    committed(directory.update_operator, operator.id, max_active_contacts=2)
+    result = jobs.redistribute(db.session)
     assert (result.assigned, result.unassigned) == (2, 1)
     owners = [db.session.get(type(c), c.id).operator_id for c in waiting]
     assert owners == [operator.id, operator.id, None]
@@ -67,6 +65,6 @@ def test_manual_assignment_respects_limit_unless_forced(app):
     source = make_source()
     contact = make_contact(source)
     with pytest.raises(ConflictError, match="limit"):
-        contacts.set_operator(db.session, contact.id, operator.id)
-    contacts.set_operator(db.session, contact.id, operator.id, force=True)
+        committed(contacts.set_operator, contact.id, operator.id)
+    committed(contacts.set_operator, contact.id, operator.id, force=True)
     assert db.session.get(type(contact), contact.id).operator_id == operator.id

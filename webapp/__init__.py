@@ -56,15 +56,15 @@ def register_blueprints(app):
     app.register_blueprint(meta_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
-    init_security(app)  # headers on every response, Flask-Login, HTML error pages
+    init_security(app)  # headers on every response, Flask-Login
     for dashboard in (auth, overview, board, operators, sources):
         app.register_blueprint(dashboard.bp)
 
 
 def register_error_handlers(app):
-    from webapp.problems import register_problem_handlers
+    from webapp.error_handlers import register_error_handlers
 
-    register_problem_handlers(app)
+    register_error_handlers(app)
 
 
 def register_commands(app):

@@ -9,6 +9,7 @@ import click
 from flask import Blueprint, current_app
 
 from webapp import demo, intake, tokens, users
+from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 
@@ -24,7 +25,8 @@ def create_token(name, admin, source_id):
     if admin == (source_id is not None):
         raise click.UsageError("Give exactly one of --admin or --source SOURCE_ID.")
     try:
-        _row, token = tokens.create_token(db.session, name, is_admin=admin, source_id=source_id)
+        with write_transaction(db.session):
+            _row, token = tokens.create_token(db.session, name, is_admin=admin, source_id=source_id)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(
@@ -42,7 +44,8 @@ def create_user(username, role):
         "Password", hide_input=True, confirmation_prompt=True
     )
     try:
-        users.create_user(db.session, username, password, role)
+        with write_transaction(db.session):
+            users.create_user(db.session, username, password, role)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Created {role} {username!r}.")
@@ -56,9 +59,9 @@ def seed_demo(if_empty):
         click.echo("The database already has data; demo data not loaded.")
         return
     try:
-        credentials = demo.seed(db.session)
+        with write_transaction(db.session):
+            credentials = demo.seed(db.session)
     except DomainError as error:
-        db.session.rollback()
         raise click.ClickException(f"{error.message} (use --if-empty to keep existing data)") from None
     path = current_app.config.get("DEMO_CREDENTIALS_FILE") or os.path.join(
         current_app.instance_path, "demo-credentials.txt"
@@ -74,5 +77,6 @@ def seed_demo(if_empty):
 def purge_idempotency_keys():
     """Delete stored idempotent responses older than IDEMPOTENCY_TTL_HOURS."""
     ttl = timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"])
-    removed = intake.purge_idempotency_keys(db.session, ttl)
+    with write_transaction(db.session):
+        removed = intake.purge_idempotency_keys(db.session, ttl)
     click.echo(f"Removed {removed} idempotency keys older than {ttl}.")

@@ -17,9 +17,6 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": str,
     "IDEMPOTENCY_TTL_HOURS": int,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
-    # Test-only (negative control of tests/concurrency): see Config below.
-    "DISTRIBUTION_LOCKING": lambda value: value.lower() in ("1", "true", "yes"),
-    "DISTRIBUTION_RACE_DELAY": float,
 }
 
 
@@ -43,10 +40,6 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
-    # Test-only switches for the negative-control concurrency test. Never set them
-    # in a deployment: with locking off, operators can exceed their limits.
-    DISTRIBUTION_LOCKING = True
-    DISTRIBUTION_RACE_DELAY = 0.0
 
 
 def load_environment(config: dict) -> None:

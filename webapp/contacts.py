@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from webapp import distribution
-from webapp.database import begin_write
+from webapp.clock import utcnow
 from webapp.errors import ConflictError, NotFoundError
-from webapp.models import Contact, Lead, utcnow
+from webapp.models import Contact, Lead
 
 
 def change_status(session, contact_id: int, status: str) -> Contact:
-    """Move a contact to new, in_progress or closed. Closed is final."""
-    begin_write(session)
+    """Move a contact to new, in_progress or closed. Closed is final. Caller commits."""
     contact = _locked_contact(session, contact_id)
     if contact.status == "closed":
         raise ConflictError("The contact is closed; a closed contact cannot change.")
@@ -25,19 +24,17 @@ def change_status(session, contact_id: int, status: str) -> Contact:
     contact.status = status
     if status == "closed":
         contact.closed_at = utcnow()
-    session.commit()
+    session.flush()
     return contact
 
 
 def set_operator(session, contact_id: int, operator_id: int | None, *, force: bool = False) -> Contact:
-    """A manager's assignment (or unassignment, with None) through the distribution rules."""
-    begin_write(session)
+    """A manager's assignment (or unassignment, with None) through the distribution rules. Caller commits."""
     contact = _locked_contact(session, contact_id)
     if operator_id is None:
         distribution.unassign(session, contact)
     else:
         distribution.assign_manually(session, contact, operator_id, force=force)
-    session.commit()
     return contact
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from contextlib import contextmanager
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -140,15 +141,45 @@ def configure_engine(engine: Engine, busy_timeout_ms: int, writer_queue: bool = 
         event.listen(engine, pool_event, leave_queue)
 
 
-def begin_write(session) -> None:
-    """End any read transaction and start a write transaction on ``session``.
+class NestedWriteError(RuntimeError):
+    """A write transaction was asked for inside one that is already open."""
 
-    Call it before the first read of a unit of work that will write. On SQLite it
-    becomes BEGIN IMMEDIATE; on PostgreSQL a plain transaction, whose row locks
-    are taken by the distribution service.
-    """
+
+WRITING = "leadcrm_writing"
+
+
+def _real(session):
     # scoped_session proxies most, but not all, Session methods.
-    real_session = session() if isinstance(session, scoped_session) else session
-    if real_session.in_transaction():
-        session.commit()
-    session.connection(execution_options={WRITE_OPTION: True})
+    return session() if isinstance(session, scoped_session) else session
+
+
+@contextmanager
+def write_transaction(session):
+    """The unit of work: one write transaction, committed on success, rolled back on any error.
+
+    Opened by the boundary - a view, a CLI command, a worker task - never by a
+    domain function (those flush, never commit). On SQLite it starts with BEGIN
+    IMMEDIATE, so every read inside already runs under the write lock; on
+    PostgreSQL the distribution service takes its row locks inside it. A read
+    transaction still open from the request's checks is ended first: nothing read
+    there may be written back, so domain functions re-read what they change.
+    Opening a second write inside the first would silently split one unit of work
+    in two, so it is an error, as are changes left pending outside any write.
+    """
+    real = _real(session)
+    if real.info.get(WRITING):
+        raise NestedWriteError("a write transaction is already open on this session")
+    if real.new or real.dirty or real.deleted:
+        raise NestedWriteError("changes were made outside a write transaction")
+    if real.in_transaction():
+        real.commit()  # only reads happened: ends the read transaction
+    real.info[WRITING] = True
+    try:
+        real.connection(execution_options={WRITE_OPTION: True})
+        yield real
+        real.commit()
+    except BaseException:
+        real.rollback()
+        raise
+    finally:
+        real.info.pop(WRITING, None)

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from webapp import directory, intake, tokens, users
-from webapp.database import begin_write
 from webapp.models import Source
 
 DEMO_SUPERVISOR = "supervisor"
@@ -57,7 +56,7 @@ def has_data(session) -> bool:
 
 
 def seed(session) -> DemoCredentials:
-    """Create the demo rows and return the credentials to show once."""
+    """Create the demo rows and return the credentials to show once. Caller commits."""
     operators = {
         name: directory.create_operator(session, name, limit, status).id for name, limit, status in OPERATORS
     }
@@ -86,6 +85,4 @@ def _seed_contacts(session, source_ids: list[int]) -> None:
             phone=f"+7 900 000-{number % 24:04d}",
             message=MESSAGES[number % len(MESSAGES)],
         )
-        begin_write(session)
         intake.receive_contact(session, fields)
-        session.commit()

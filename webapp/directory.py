@@ -1,28 +1,33 @@
-"""Operators, sources and their weights: the settings supervisors steer."""
+"""Operators, sources and their weights: the settings supervisors steer.
+
+Every function here runs inside the caller's write transaction
+(``webapp.database.write_transaction``): it reads what it changes there,
+flushes, and never commits.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from webapp.database import begin_write
 from webapp.errors import ConflictError, InvalidError, NotFoundError
 from webapp.models import Operator, OperatorSourceWeight, Source
 
 
-def get_or_404(session, model, row_id: int):
+def get_existing(session, model, row_id: int):
+    """The row of ``model`` with this id; ``NotFoundError`` when there is none."""
     row = session.get(model, row_id)
     if row is None:
         raise NotFoundError(f"{model.__name__} {row_id} does not exist.")
     return row
 
 
-def _commit_unique(session, message: str) -> None:
-    """Commit; a unique-name clash (even one that raced us) becomes a 409."""
+def _flush_unique(session, message: str) -> None:
+    """Flush; a unique-name clash (even one that raced us) becomes a 409."""
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
         raise ConflictError(message) from None
 
 
@@ -34,44 +39,43 @@ def _name_taken(session, model, name: str, except_id: int | None = None) -> bool
 
 
 def create_operator(session, name: str, max_active_contacts: int, status: str = "active") -> Operator:
-    begin_write(session)
+    message = f"An operator named {name!r} already exists."
     if _name_taken(session, Operator, name):
-        raise ConflictError(f"An operator named {name!r} already exists.")
+        raise ConflictError(message)
     operator = Operator(name=name, max_active_contacts=max_active_contacts, status=status)
     session.add(operator)
-    _commit_unique(session, f"An operator named {name!r} already exists.")
+    _flush_unique(session, message)
     return operator
 
 
 def set_operator_status(session, operator_id: int, status: str) -> Operator:
-    begin_write(session)
-    operator = get_or_404(session, Operator, operator_id)
+    operator = get_existing(session, Operator, operator_id)
     operator.status = status
-    session.commit()
+    session.flush()
     return operator
 
 
 def update_operator(session, operator_id: int, *, name=None, max_active_contacts=None) -> Operator:
     """Rename or change the limit. A lower limit reassigns nothing already held."""
-    begin_write(session)
-    operator = get_or_404(session, Operator, operator_id)
+    operator = get_existing(session, Operator, operator_id)
+    message = f"An operator named {name!r} already exists."
     if name is not None and name != operator.name:
         if _name_taken(session, Operator, name, except_id=operator.id):
-            raise ConflictError(f"An operator named {name!r} already exists.")
+            raise ConflictError(message)
         operator.name = name
     if max_active_contacts is not None:
         operator.max_active_contacts = max_active_contacts
-    _commit_unique(session, f"An operator named {name!r} already exists.")
+    _flush_unique(session, message)
     return operator
 
 
 def create_source(session, name: str, description: str | None = None) -> Source:
-    begin_write(session)
+    message = f"A source named {name!r} already exists."
     if _name_taken(session, Source, name):
-        raise ConflictError(f"A source named {name!r} already exists.")
+        raise ConflictError(message)
     source = Source(name=name, description=description)
     session.add(source)
-    _commit_unique(session, f"A source named {name!r} already exists.")
+    _flush_unique(session, message)
     return source
 
 
@@ -90,27 +94,59 @@ def _check_weight_items(session, items: list[tuple[int, int]]) -> None:
         raise InvalidError("Some weights name unknown or repeated operators.", errors)
 
 
-def replace_weights(session, source_id: int, items: list[tuple[int, int]]) -> Source:
-    """Replace the whole weight set of a source; weight 0 takes an operator off it."""
-    begin_write(session)
-    source = get_or_404(session, Source, source_id)
-    _check_weight_items(session, items)
-    wanted = {operator_id: weight for operator_id, weight in items if weight > 0}
-    for row in list(source.weights):
-        if row.operator_id in wanted:
-            row.weight = wanted.pop(row.operator_id)
-        else:
-            source.weights.remove(row)
-    for operator_id, weight in wanted.items():
-        source.weights.append(OperatorSourceWeight(operator_id=operator_id, weight=weight))
-    session.commit()
-    session.refresh(source)
+def _upsert_weight(session, source_id: int, operator_id: int, weight: int) -> None:
+    """One operator's weight on one source, written by one statement; 0 deletes the row.
+
+    A single-row upsert, never a read of the set followed by a write of it: two
+    supervisors saving different operators at the same moment both keep theirs.
+    """
+    if weight == 0:
+        session.execute(
+            delete(OperatorSourceWeight).where(
+                OperatorSourceWeight.source_id == source_id, OperatorSourceWeight.operator_id == operator_id
+            )
+        )
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(OperatorSourceWeight).values(
+        source_id=source_id, operator_id=operator_id, weight=weight
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source_id", "operator_id"], set_={"weight": statement.excluded.weight}
+        )
+    )
+
+
+def _source_with_fresh_weights(session, source_id: int) -> Source:
+    source = get_existing(session, Source, source_id)
+    session.flush()
+    session.refresh(source)  # the weights were written by statements, not through the relationship
     return source
 
 
+def replace_weights(session, source_id: int, items: list[tuple[int, int]]) -> Source:
+    """Replace the whole weight set of a source; weight 0 takes an operator off it.
+
+    The operators left out lose their weight; each listed one is upserted. All of
+    it happens in the caller's transaction, so nobody ever sees half of a set.
+    """
+    get_existing(session, Source, source_id)
+    _check_weight_items(session, items)
+    listed = [operator_id for operator_id, _ in items]
+    session.execute(
+        delete(OperatorSourceWeight).where(
+            OperatorSourceWeight.source_id == source_id, OperatorSourceWeight.operator_id.not_in(listed)
+        )
+    )
+    for operator_id, weight in items:
+        _upsert_weight(session, source_id, operator_id, weight)
+    return _source_with_fresh_weights(session, source_id)
+
+
 def set_weight(session, source_id: int, operator_id: int, weight: int) -> Source:
-    """Change one operator's weight on a source, keeping the others."""
-    begin_write(session)
-    source = get_or_404(session, Source, source_id)
-    items = [(w.operator_id, w.weight) for w in source.weights if w.operator_id != operator_id]
-    return replace_weights(session, source_id, items + [(operator_id, weight)])
+    """Change one operator's weight on a source; the others are not touched."""
+    get_existing(session, Source, source_id)
+    _check_weight_items(session, [(operator_id, weight)])
+    _upsert_weight(session, source_id, operator_id, weight)
+    return _source_with_fresh_weights(session, source_id)

@@ -8,7 +8,8 @@ Two layers, kept apart on purpose:
 * the assignment service (``assign_automatically``, ``assign_manually``,
   ``unassign``, ``redistribute``) is the only code that changes a contact's
   operator. It loads candidates, locks the chosen operator (PostgreSQL), re-counts
-  and writes inside the caller's write transaction (see ``webapp.database.begin_write``).
+  and writes inside the caller's write transaction
+  (``webapp.database.write_transaction``); it flushes and never commits.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import and_, func, select
 
-from webapp.database import begin_write
+from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import (
     OPEN_CONTACT_STATUSES,
@@ -31,7 +30,6 @@ from webapp.models import (
     Operator,
     OperatorSourceWeight,
     unassigned_open_contacts,
-    utcnow,
 )
 
 T = TypeVar("T")
@@ -252,29 +250,6 @@ def _has_room(session, operator_id: int) -> bool:
     )
 
 
-# --- Negative control (tests only) --------------------------------------------
-
-
-def pick_without_lock(session, source_id: int, race_delay: float, rng: random.Random | None = None):
-    """TEST ONLY: the unsafe way, kept to prove the concurrency tests can see it fail.
-
-    Counts and picks in the caller's current read transaction - before, and
-    outside, the write transaction - then waits ``race_delay`` seconds, so that
-    concurrent requests decide on the same stale loads. Used when the
-    ``DISTRIBUTION_LOCKING`` setting is off; never in a deployment.
-    """
-    operator_id = choose_operator(load_candidates(session, source_id), rng or _default_rng)
-    if race_delay:
-        time.sleep(race_delay)
-    return operator_id
-
-
-def assign_unchecked(session, contact: Contact, operator_id: int | None) -> None:
-    """TEST ONLY: write a pick made by ``pick_without_lock`` without any re-check."""
-    _set_operator(contact, operator_id)
-    session.flush()
-
-
 def assign_manually(session, contact: Contact, operator_id: int, *, force: bool = False) -> None:
     """A manager hands ``contact`` to an operator, inside the caller's write transaction.
 
@@ -318,50 +293,22 @@ def unassign(session, contact: Contact) -> None:
     session.flush()
 
 
-@dataclass(frozen=True)
-class RedistributionResult:
-    assigned: int
-    unassigned: int
-
-
-def redistribute(
-    session, source_id: int | None = None, rng: random.Random | None = None
-) -> RedistributionResult:
-    """Run the distribution for every unassigned open contact, oldest first.
-
-    Each contact is assigned in a write transaction of its own, so a long run
-    never holds the database and a concurrent intake is never starved. A source
-    whose contact found nobody is skipped for the rest of the run.
-    """
-    session.commit()
-    waiting = session.execute(
+def waiting_contacts(session, source_id: int | None = None) -> list[tuple[int, int]]:
+    """(contact id, source id) of every unassigned open contact, oldest first."""
+    return session.execute(
         unassigned_open_contacts(source_id).with_only_columns(Contact.id, Contact.source_id)
     ).all()
-    assigned = 0
-    still_waiting = 0
-    full_sources: set[int] = set()
-    for contact_id, contact_source_id in waiting:
-        if contact_source_id in full_sources:
-            still_waiting += 1
-            continue
-        outcome = _redistribute_one(session, contact_id, rng)
-        if outcome is True:
-            assigned += 1
-        elif outcome is False:
-            still_waiting += 1
-            full_sources.add(contact_source_id)
-    return RedistributionResult(assigned=assigned, unassigned=still_waiting)
 
 
-def _redistribute_one(session, contact_id: int, rng) -> bool | None:
-    """True: assigned; False: nobody eligible; None: taken or closed meanwhile."""
-    begin_write(session)
+def assign_waiting(session, contact_id: int, rng: random.Random | None = None) -> bool | None:
+    """Give one waiting contact an operator, inside the caller's write transaction.
+
+    The contact is locked and re-read first: True when it was assigned, False when
+    nobody is eligible, None when someone took or closed it meanwhile.
+    """
     contact = session.execute(
         select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
     ).scalar_one_or_none()
     if contact is None or contact.operator_id is not None or not contact.is_open:
-        session.commit()
         return None
-    operator_id = assign_automatically(session, contact, rng)
-    session.commit()
-    return operator_id is not None
+    return assign_automatically(session, contact, rng) is not None

@@ -1,4 +1,8 @@
-"""Domain errors: the API turns them into problem documents, the dashboard into messages."""
+"""Domain errors, and the one table that gives each its HTTP status.
+
+The API renders them as problem documents, the dashboard as inline messages or
+an error page (``webapp.error_handlers``); both read the status from here.
+"""
 
 
 class DomainError(Exception):
@@ -18,3 +22,11 @@ class ConflictError(DomainError):
 
 class InvalidError(DomainError):
     """A field names a row that does not exist or breaks a rule; ``errors`` names the fields."""
+
+
+HTTP_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422, DomainError: 422}
+
+
+def http_status(error: DomainError) -> int:
+    """The status of the most specific class of ``error`` in ``HTTP_STATUS``."""
+    return next(HTTP_STATUS[cls] for cls in type(error).__mro__ if cls in HTTP_STATUS)

@@ -18,9 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from webapp import distribution
-from webapp.database import begin_write
+from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
-from webapp.models import Contact, IdempotencyKey, Lead, Source, utcnow
+from webapp.models import Contact, IdempotencyKey, Lead, Source
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,8 @@ def source_exists(session, source_id: int) -> bool:
     return session.execute(select(Source.id).where(Source.id == source_id)).first() is not None
 
 
-def receive_contact(session, fields: ContactFields, *, unlocked_pick: UnlockedPick | None = None) -> Contact:
-    """Store a contact and let the distribution pick its operator. Caller commits.
-
-    ``unlocked_pick`` is for the negative-control test only (see ``pick_before_writing``).
-    """
+def receive_contact(session, fields: ContactFields) -> Contact:
+    """Store a contact and let the distribution pick its operator. Caller commits."""
     if not source_exists(session, fields.source_id):
         raise InvalidError(
             f"Source {fields.source_id} does not exist.",
@@ -98,33 +95,11 @@ def receive_contact(session, fields: ContactFields, *, unlocked_pick: UnlockedPi
     # Picked before the contact joins the session, so it is written by one INSERT
     # that already carries its operator.
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
-    if unlocked_pick is None:
-        distribution.assign_automatically(session, contact)
-    else:
-        distribution.assign_unchecked(session, contact, unlocked_pick.operator_id)
+    distribution.assign_automatically(session, contact)
     session.add(contact)
     contact.lead = lead  # set once in the session; the response shows it without a query
     session.flush()
     return contact
-
-
-@dataclass(frozen=True)
-class UnlockedPick:
-    """TEST ONLY: an operator chosen before the write transaction began."""
-
-    operator_id: int | None
-
-
-def pick_before_writing(session, fields: ContactFields, race_delay: float) -> UnlockedPick | None:
-    """TEST ONLY (``DISTRIBUTION_LOCKING`` off): count and pick outside the write lock.
-
-    On SQLite, BEGIN IMMEDIATE would serialise even an unlocked count and its
-    insert; so the unsafe variant reads before ``begin_write``, waits, and
-    writes blind - the bug that the concurrency tests must be able to see.
-    """
-    if not source_exists(session, fields.source_id):
-        return None  # receive_contact answers the 422
-    return UnlockedPick(distribution.pick_without_lock(session, fields.source_id, race_delay))
 
 
 def body_fingerprint(body: dict) -> str:
@@ -151,7 +126,6 @@ def _claim_key(session, token_id: int, key: str, fingerprint: str, ttl: timedelt
     try:
         claimed = _insert_ignoring_conflict(session, IdempotencyKey, values, ["token_id", "key"])
     except OperationalError:
-        session.rollback()
         raise ConflictError(
             "A request with this Idempotency-Key is still being processed; retry later."
         ) from None
@@ -177,36 +151,27 @@ def receive_contact_once(
     idempotency_key: str | None,
     fingerprint: str,
     ttl: timedelta,
-    locking: bool = True,
-    race_delay: float = 0.0,
 ) -> StoredResponse:
-    """Receive a contact at most once per (token, Idempotency-Key) and commit.
+    """Receive a contact at most once per (token, Idempotency-Key), in the caller's write transaction.
 
     ``render`` turns the new contact into the response body; with a key, that
     body is stored in the same transaction and replayed to later repeats.
-    ``locking=False`` and ``race_delay`` are the negative control's switches
-    (settings ``DISTRIBUTION_LOCKING`` and ``DISTRIBUTION_RACE_DELAY``).
     """
-    unlocked_pick = None if locking else pick_before_writing(session, fields, race_delay)
-    begin_write(session)
     key_id = None
     if idempotency_key is not None:
         key_id, earlier = _claim_key(session, token_id, idempotency_key, fingerprint, ttl)
         if earlier is not None:
-            session.commit()
             return earlier
-    contact = receive_contact(session, fields, unlocked_pick=unlocked_pick)
+    contact = receive_contact(session, fields)
     body = render(contact)
     if key_id is not None:
         key_row = session.get(IdempotencyKey, key_id)
         key_row.status_code, key_row.response_body = 201, body
-    session.commit()
+        session.flush()
     return StoredResponse(201, body, replayed=False)
 
 
 def purge_idempotency_keys(session, ttl: timedelta) -> int:
-    """Delete stored responses older than ``ttl``; returns how many."""
-    begin_write(session)
+    """Delete stored responses older than ``ttl``; returns how many. Caller commits."""
     result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - ttl))
-    session.commit()
     return result.rowcount

@@ -17,16 +17,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
 
+from webapp.clock import utcnow
 from webapp.extensions import db
 
 OPERATOR_STATUSES = ("active", "inactive")
 CONTACT_STATUSES = ("new", "in_progress", "closed")
 OPEN_CONTACT_STATUSES = ("new", "in_progress")
 USER_ROLES = ("supervisor", "manager")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator):

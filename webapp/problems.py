@@ -1,14 +1,9 @@
-"""Errors as application/problem+json (RFC 9457) for the API; HTML elsewhere."""
+"""Problem documents (RFC 9457, application/problem+json): what every API error looks like."""
 
 from __future__ import annotations
 
-import logging
-
-from flask import Response, current_app, json, request
+from flask import Response, json, request
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
-
-log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -74,43 +69,3 @@ def database_busy(error: OperationalError) -> bool:
             "could not serialize",
         )
     )
-
-
-def register_problem_handlers(app) -> None:
-    @app.errorhandler(ApiProblem)
-    def handle_api_problem(error: ApiProblem):
-        return problem_response(
-            error.status, error.detail, errors=error.errors, headers=error.headers, title=error.title
-        )
-
-    @app.errorhandler(HTTPException)
-    def handle_http_exception(error: HTTPException):
-        if not wants_problem():
-            return error
-        headers = dict(error.get_headers())
-        headers.pop("Content-Type", None)
-        return problem_response(error.code, error.description, headers=headers)
-
-    @app.errorhandler(OperationalError)
-    def handle_database_unavailable(error: OperationalError):
-        from webapp.extensions import db
-
-        db.session.rollback()
-        busy = database_busy(error)
-        log.warning("database %s: %s", "busy" if busy else "unavailable", error.orig)
-        detail = "The database is busy; retry shortly." if busy else "The database is unavailable."
-        if wants_problem():
-            return problem_response(503, detail, headers={"Retry-After": "1"})
-        return Response(detail, status=503, headers={"Retry-After": "1"}, mimetype="text/plain")
-
-    @app.errorhandler(Exception)
-    def handle_unexpected(error: Exception):
-        if isinstance(error, HTTPException):
-            return handle_http_exception(error)
-        current_app.logger.exception("unhandled error")
-        from webapp.extensions import db
-
-        db.session.rollback()
-        if wants_problem():
-            return problem_response(500, "An unexpected error occurred.")
-        return Response("An unexpected error occurred.", status=500, mimetype="text/plain")

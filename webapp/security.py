@@ -1,4 +1,4 @@
-"""Dashboard security: response headers (CSP and friends), login, roles, CSRF failures.
+"""Dashboard security: response headers (CSP and friends), login, roles.
 
 Every response — HTML page, HTMX fragment, JSON, static file, error — gets the
 headers from ``security_headers``. The CSP forbids inline script and style, so
@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 
-from webapp.errors import DomainError, NotFoundError
 from webapp.extensions import db, login_manager
-from webapp.problems import problem_response, wants_problem
 from webapp.users import load_session_user
 
 CONTENT_SECURITY_POLICY = (
@@ -63,11 +59,6 @@ def _safe_next() -> str | None:
     return request.full_path.rstrip("?")
 
 
-def handle_csrf_error(error: CSRFError):
-    """A missing or expired CSRF token: back to the login page, never an error page in a cell."""
-    return redirect_to_login("Your session expired or the form was stale; please sign in again.", 400)
-
-
 def roles_required(*roles: str):
     """Login required, then one of ``roles`` (403 otherwise). Checked in the view, before any data."""
 
@@ -89,43 +80,8 @@ supervisor_required = roles_required("supervisor")
 staff_required = roles_required("supervisor", "manager")
 
 
-ERROR_PAGES = {
-    403: ("Not allowed", "Your role may not do this."),
-    404: ("Not found", "There is nothing at this address."),
-    405: ("Not allowed here", "This address does not take that kind of request."),
-    429: ("Too many attempts", "Too many sign-in attempts. Wait a minute and try again."),
-}
-
-
-def html_error_page(error: HTTPException):
-    """Readable HTML error pages for the dashboard; the API keeps its problem documents."""
-    if wants_problem():
-        return handle_problem(error)
-    title, message = ERROR_PAGES[error.code]
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    if error.code == 429:
-        headers.setdefault("Retry-After", "60")
-    body = render_template("errors/error.html", code=error.code, title=title, message=message)
-    return body, error.code, headers
-
-
-def domain_error_page(error: DomainError):
-    """A domain error that escaped a dashboard view: a readable page (the API has its own handler)."""
-    db.session.rollback()
-    code = 404 if isinstance(error, NotFoundError) else 409
-    if wants_problem():
-        return problem_response(code, error.message)
-    title = "Not found" if code == 404 else "Not possible"
-    return render_template("errors/error.html", code=code, title=title, message=error.message), code
-
-
-def handle_problem(error: HTTPException):
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    return problem_response(error.code, error.description, headers=headers)
-
-
 def init_security(app) -> None:
-    """Register the header hook, the login manager and the HTML error pages."""
+    """Register the header hook and the login manager."""
     app.after_request(security_headers)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -133,10 +89,6 @@ def init_security(app) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(lambda: redirect_to_login("Please sign in to see this page."))
-    app.register_error_handler(CSRFError, handle_csrf_error)
-    app.register_error_handler(DomainError, domain_error_page)
-    for code in ERROR_PAGES:
-        app.register_error_handler(code, html_error_page)
 
 
 def _load_user(session_token: str):

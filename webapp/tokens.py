@@ -9,10 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from webapp.database import begin_write
-from webapp.directory import get_or_404
+from webapp.clock import utcnow
+from webapp.directory import get_existing
 from webapp.errors import InvalidError
-from webapp.models import ApiToken, Source, utcnow
+from webapp.models import ApiToken, Source
 
 TOKEN_PREFIX = "lcrm_"
 # Writing last_used_at on every call would make every GET a write.
@@ -27,6 +27,8 @@ class TokenIdentity:
     name: str
     is_admin: bool
     source_id: int | None
+    # last_used_at is older than LAST_USED_RESOLUTION: the caller records this use.
+    use_unrecorded: bool = False
 
 
 def hash_token(token: str) -> str:
@@ -37,22 +39,20 @@ def create_token(session, name: str, *, is_admin: bool = False, source_id: int |
     """Create a token; returns (row, the token in clear - shown this once)."""
     if is_admin == (source_id is not None):
         raise InvalidError("A token is either an admin token or a source token.")
-    begin_write(session)
     if source_id is not None:
-        get_or_404(session, Source, source_id)
+        get_existing(session, Source, source_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
     row = ApiToken(name=name, token_hash=hash_token(token), is_admin=is_admin, source_id=source_id)
     session.add(row)
-    session.commit()
+    session.flush()
     return row, token
 
 
 def revoke_token(session, token_id: int) -> ApiToken:
-    begin_write(session)
-    row = get_or_404(session, ApiToken, token_id)
+    row = get_existing(session, ApiToken, token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-    session.commit()
+    session.flush()
     return row
 
 
@@ -63,13 +63,13 @@ def authenticate(session, token: str) -> TokenIdentity | None:
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return None
-    identity = TokenIdentity(row.id, row.name, row.is_admin, row.source_id)
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        begin_write(session)
-        session.execute(update(ApiToken).where(ApiToken.id == identity.token_id).values(last_used_at=now))
-        session.commit()
-    return identity
+    stale = row.last_used_at is None or utcnow() - row.last_used_at > LAST_USED_RESOLUTION
+    return TokenIdentity(row.id, row.name, row.is_admin, row.source_id, use_unrecorded=stale)
+
+
+def record_use(session, token_id: int) -> None:
+    """Note when a token was last used, inside the caller's write transaction."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
 
 
 def source_tokens(source_id: int):

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.database import begin_write
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import USER_ROLES, User
 
@@ -28,12 +27,11 @@ def create_user(session, username: str, password: str, role: str) -> User:
         raise InvalidError("A username is 1 to 80 characters.")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidError(f"A password is at least {MIN_PASSWORD_LENGTH} characters.")
-    begin_write(session)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise ConflictError(f"User {username!r} already exists.")
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
-    session.commit()
+    session.flush()
     return user
 
 
@@ -80,19 +78,17 @@ def _as_session_user(user: User) -> SessionUser:
 def start_session(session, user: User) -> SessionUser:
     """The identity to put in a fresh session; issues the user's session token if there is none."""
     if user.session_token is None:
-        begin_write(session)
         user.session_token = secrets.token_urlsafe(32)
-        session.commit()
+        session.flush()
     return _as_session_user(user)
 
 
 def end_sessions(session, user_id: int) -> None:
     """Sign the user out everywhere: a new token makes every earlier session cookie invalid."""
-    begin_write(session)
     user = session.get(User, user_id)
     if user is not None:
         user.session_token = secrets.token_urlsafe(32)
-    session.commit()
+    session.flush()
 
 
 def load_session_user(session, session_token: str) -> SessionUser | None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import assert_problem
-from tests.builders import make_contact, make_source
+from tests.builders import committed, make_contact, make_source, make_token
 from tests.conftest import ApiClient, bot_api
 from webapp import tokens
-from webapp.extensions import db
 
 ADMIN_CALLS = [
     ("get", "/api/v1/operators/", None),
@@ -64,10 +63,10 @@ def test_bad_token_is_401(client, source, header):
 
 
 def test_revoked_token_is_401(client, source, unchanged):
-    row, token = tokens.create_token(db.session, "old bot", source_id=source.id)
+    row, token = make_token("old bot", source_id=source.id)
     bot = ApiClient(client, token)
     assert bot.get("/api/v1/contacts/").status_code == 200
-    tokens.revoke_token(db.session, row.id)
+    committed(tokens.revoke_token, row.id)
     with unchanged():
         response = bot.post("/api/v1/contacts/", json={"external_id": "x"})
     assert_problem(response, 401)

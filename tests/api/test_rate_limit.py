@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import assert_problem
+from tests.builders import make_token
 from tests.conftest import ApiClient
-from webapp import tokens
-from webapp.extensions import db, limiter
+from webapp.extensions import limiter
 
 
 @pytest.fixture(autouse=True)
@@ -40,5 +40,5 @@ class TestWithALimit:
         for _ in range(3):
             api.get("/api/v1/operators/")
         assert api.get("/api/v1/operators/").status_code == 429
-        other = ApiClient(client, tokens.create_token(db.session, "second", is_admin=True)[1])
+        other = ApiClient(client, make_token("second", is_admin=True)[1])
         assert other.get("/api/v1/operators/").status_code == 200

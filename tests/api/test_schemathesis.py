@@ -11,9 +11,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
-from tests.builders import make_contact, make_operator, make_source
-from webapp import create_app, tokens
-from webapp.extensions import db
+from tests.builders import make_contact, make_operator, make_source, make_token
+from webapp import create_app
 
 # The document depends on the routes only, so it is loaded once at import from an
 # app without data; each test then points the proxy at its own app (fresh database).
@@ -89,7 +88,7 @@ def seeded_for_a_bot(seeded):
     # Contacts of another source, so that reading them must be refused.
     widget = make_source("Widget")
     make_contact(widget)
-    PROXY.token = tokens.create_token(db.session, "bot", source_id=1)[1]
+    PROXY.token = make_token("bot", source_id=1)[1]
     return seeded
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.builders import make_token, make_user
 from tests.servers import gunicorn_server
-from webapp import users
 from webapp.extensions import db
-from webapp.tokens import create_token
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -131,7 +130,7 @@ def tab(browser_context):
 @pytest.fixture
 def api(driver, live_server, app):
     """Playwright's HTTP client with an admin token, for setup and for reading the truth back."""
-    token = create_token(db.session, "browser-admin", is_admin=True)[1]
+    token = make_token("browser-admin", is_admin=True)[1]
     db.session.remove()
     request_context = driver.request.new_context(
         base_url=live_server, extra_http_headers={"Authorization": f"Bearer {token}"}
@@ -142,12 +141,12 @@ def api(driver, live_server, app):
 
 @pytest.fixture
 def supervisor_user(app):
-    return users.create_user(db.session, "sue", PASSWORD, "supervisor")
+    return make_user("sue", PASSWORD, "supervisor")
 
 
 @pytest.fixture
 def manager_user(app):
-    return users.create_user(db.session, "max", PASSWORD, "manager")
+    return make_user("max", PASSWORD, "manager")
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:

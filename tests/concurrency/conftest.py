@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.builders import make_operator, make_source
+from tests.builders import make_operator, make_source, make_token
 from tests.concurrency.harness import Call
 from webapp.extensions import db
-from webapp.tokens import create_token
 
 # Ten operators, limits 5..50 (275 in all), weights 1..10 on one source.
 LIMITS = tuple(range(5, 55, 5))
@@ -35,8 +34,8 @@ def scenario(app, database_url) -> Scenario:
     """A migrated database with ten weighted operators, one source, a bot and an admin token."""
     operators = [make_operator(limit=limit) for limit in LIMITS]
     source = make_source(weights=dict(zip(operators, WEIGHTS, strict=True)))
-    _row, bot_token = create_token(db.session, "load-bot", source_id=source.id)
-    _row, admin_token = create_token(db.session, "load-admin", is_admin=True)
+    _row, bot_token = make_token("load-bot", source_id=source.id)
+    _row, admin_token = make_token("load-admin", is_admin=True)
     result = Scenario(
         database_url=database_url,
         source_id=source.id,

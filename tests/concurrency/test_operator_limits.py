@@ -17,10 +17,12 @@ POSTS = 2000
 THREADS = 64
 
 
-def serve(stack: ExitStack, database_url: str, servers: int, workers: int, env=None) -> list[str]:
+def serve(stack: ExitStack, database_url: str, servers: int, workers: int, app_module="wsgi:app"):
     """Start ``servers`` gunicorn masters with ``workers`` each on one database; their URLs."""
     return [
-        stack.enter_context(gunicorn_server(database_url, workers=workers, env=SERVER_ENV | (env or {})))[0]
+        stack.enter_context(
+            gunicorn_server(database_url, workers=workers, env=SERVER_ENV, app_module=app_module)
+        )[0]
         for _ in range(servers)
     ]
 
@@ -51,7 +53,8 @@ def test_no_operator_exceeds_its_limit_under_concurrent_posts(scenario, servers,
     )
 
 
-NEGATIVE_CONTROL = {"DISTRIBUTION_LOCKING": "0", "DISTRIBUTION_RACE_DELAY": "0.05"}
+# The app with the locking taken out (tests only): see that module.
+UNLOCKED_APP = "tests.concurrency.unlocked_wsgi:app"
 NEGATIVE_CONTROL_POSTS = 400
 
 
@@ -59,7 +62,7 @@ def test_negative_control_without_locking_overshoots(scenario):
     """The same load with the locking switched off must break a limit, or test 1 proves nothing."""
     ids = external_ids(NEGATIVE_CONTROL_POSTS, repeated_fraction=0.1, seed=7)
     with ExitStack() as stack:
-        urls = serve(stack, scenario.database_url, 1, 4, env=NEGATIVE_CONTROL)
+        urls = serve(stack, scenario.database_url, 1, 4, app_module=UNLOCKED_APP)
         result = Load(urls, [contact_call(external_id) for external_id in ids], scenario.bot_token,
                       threads=THREADS).run()
     over = overshoot(scenario.database_url, scenario.limits)

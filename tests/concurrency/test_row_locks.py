@@ -8,10 +8,14 @@ from sqlalchemy.exc import OperationalError
 
 from tests.builders import make_contact, make_operator, make_source
 from webapp import distribution
-from webapp.database import begin_write
+from webapp.database import write_transaction
 from webapp.extensions import db
 
 pytestmark = pytest.mark.concurrency
+
+
+class RolledBack(Exception):
+    """Raised to leave the write transaction by rolling it back."""
 
 
 LOCK_ONE = text("SELECT id FROM operators WHERE id = :id FOR UPDATE")
@@ -38,10 +42,10 @@ def test_a_full_operator_is_unlocked_before_the_next_pick(app, database_url):
     source = make_source(weights={full: 1})
     make_contact(source)  # fills `full`
 
-    begin_write(db.session)
-    assert distribution._lock_if_room(db.session, full.id) is False
-    assert lockable_by_another_transaction(database_url, full.id)  # released: no lock held while re-picking
-    assert distribution._lock_if_room(db.session, roomy.id) is True
-    assert not lockable_by_another_transaction(database_url, roomy.id)  # kept until commit
-    db.session.rollback()
+    with pytest.raises(RolledBack), write_transaction(db.session):
+        assert distribution._lock_if_room(db.session, full.id) is False
+        assert lockable_by_another_transaction(database_url, full.id)  # released before re-picking
+        assert distribution._lock_if_room(db.session, roomy.id) is True
+        assert not lockable_by_another_transaction(database_url, roomy.id)  # kept until commit
+        raise RolledBack
     assert lockable_by_another_transaction(database_url, roomy.id)

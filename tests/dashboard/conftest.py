@@ -10,8 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 
-from webapp import users
-from webapp.extensions import db
+from tests.builders import make_user
 
 PASSWORD = "correct horse battery"
 HTMX = {"HX-Request": "true"}
@@ -43,12 +42,12 @@ def app_config(app_config):
 
 @pytest.fixture
 def supervisor_user(app):
-    return users.create_user(db.session, "sue", PASSWORD, "supervisor")
+    return make_user("sue", PASSWORD, "supervisor")
 
 
 @pytest.fixture
 def manager_user(app):
-    return users.create_user(db.session, "max", PASSWORD, "manager")
+    return make_user("max", PASSWORD, "manager")
 
 
 def sign_in(client, username: str, password: str = PASSWORD):

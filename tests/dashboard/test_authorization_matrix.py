@@ -21,10 +21,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source
-from webapp import users
-from webapp.extensions import db
-from webapp.tokens import create_token
+from tests.builders import make_contact, make_operator, make_source, make_token, make_user
 
 LOGIN = "login"
 OK = "ok"
@@ -129,9 +126,9 @@ def world(app):
     boris = make_operator("Boris", limit=10)
     source = make_source("Telegram", weights={anna: 1})
     contact = make_contact(source, external_id="tg-1", message="hello")
-    spare_token = create_token(db.session, "spare", source_id=source.id)[0]
-    users.create_user(db.session, "mia", PASSWORD, "manager")
-    users.create_user(db.session, "sam", PASSWORD, "supervisor")
+    spare_token = make_token("spare", source_id=source.id)[0]
+    make_user("mia", PASSWORD, "manager")
+    make_user("sam", PASSWORD, "supervisor")
     return {
         "path": {
             "contact_id": contact.id,
@@ -144,8 +141,8 @@ def world(app):
         "anna": anna.id,
         "boris": boris.id,
         "source": source.id,
-        "admin_token": create_token(db.session, "admin", is_admin=True)[1],
-        "bot_token": create_token(db.session, "bot", source_id=source.id)[1],
+        "admin_token": make_token("admin", is_admin=True)[1],
+        "bot_token": make_token("bot", source_id=source.id)[1],
     }
 
 

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source
+from tests.builders import committed, make_contact, make_operator, make_source
 from tests.dashboard.conftest import get, post
 from webapp import directory
 from webapp.extensions import db
@@ -94,7 +94,7 @@ def test_operator_at_the_limit_needs_the_override(supervisor, board):
 
 
 def test_inactive_operator_needs_the_override(supervisor, board):
-    directory.set_operator_status(db.session, board["boris"].id, "inactive")
+    committed(directory.set_operator_status, board["boris"].id, "inactive")
     url = f"/contacts/{board['web'].id}/operator"
     page = post(supervisor, url, {"operator_id": board["boris"].id}, status=422)
     assert page.text("[data-testid=assign-error]") == "Operator Boris is inactive; use force to override."
@@ -151,7 +151,7 @@ def test_refused_actions_show_their_error_and_change_nothing(manager, board):
 def test_redistribute_says_how_many_found_an_operator(supervisor, board):
     page = post(supervisor, "/contacts/redistribute", htmx=True, status=200)
     assert page.flashes == ["0 of 2 found an operator."]
-    directory.replace_weights(db.session, board["widget"].id, [(board["boris"].id, 1)])
+    committed(directory.replace_weights, board["widget"].id, [(board["boris"].id, 1)])
     page = post(supervisor, "/contacts/redistribute", htmx=True, status=200)
     assert page.flashes == ["1 of 2 found an operator."]
     assert unassigned_ids(page) == [board["waiting"].id]
@@ -159,8 +159,8 @@ def test_redistribute_says_how_many_found_an_operator(supervisor, board):
 
 
 def test_redistribute_keeps_to_the_filtered_source(supervisor, board):
-    directory.replace_weights(db.session, board["widget"].id, [(board["boris"].id, 1)])
-    directory.replace_weights(db.session, board["telegram"].id, [(board["boris"].id, 1)])
+    committed(directory.replace_weights, board["widget"].id, [(board["boris"].id, 1)])
+    committed(directory.replace_weights, board["telegram"].id, [(board["boris"].id, 1)])
     page = post(supervisor, "/contacts/redistribute", {"source": board["telegram"].id}, htmx=True, status=200)
     assert page.flashes == ["1 of 1 found an operator."]
     assert "Redistribute this source now" in page.text("[data-testid=redistribute]")

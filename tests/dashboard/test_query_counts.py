@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from tests.builders import make_contact, make_operator, make_source
+from tests.builders import committed, make_contact, make_operator, make_source
 from webapp import contacts, directory
 from webapp.extensions import db
 
@@ -50,9 +50,9 @@ def build(tag: str, operators: int, sources: int, contacts_per_source: int) -> d
             lead = index % 7
             contact = make_contact(source, f"{tag}-lead-{lead}", name=f"Lead {lead}", message="hello")
             if index % 4 == 0 and contact.operator_id is not None:
-                contacts.change_status(db.session, contact.id, "closed")
+                committed(contacts.change_status, contact.id, "closed")
         made = {"source": source.id, "lead": contact.lead_id, "contact": contact.id}
-    directory.set_operator_status(db.session, people[0].id, "inactive")
+    committed(directory.set_operator_status, people[0].id, "inactive")
     return made
 
 

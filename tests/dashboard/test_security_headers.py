@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import make_operator
-from webapp.extensions import db
-from webapp.tokens import create_token
+from tests.builders import make_operator, make_token
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -36,7 +34,7 @@ def assert_strict_headers(response, *, docs: bool = False) -> None:
 
 @pytest.fixture
 def admin_headers(app):
-    return {"Authorization": f"Bearer {create_token(db.session, 'admin', is_admin=True)[1]}"}
+    return {"Authorization": f"Bearer {make_token('admin', is_admin=True)[1]}"}
 
 
 def send(app, client, method, url, **kwargs):

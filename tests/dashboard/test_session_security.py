@@ -9,8 +9,7 @@ import re
 
 import pytest
 
-from webapp import users
-from webapp.extensions import db
+from tests.builders import make_user
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -23,7 +22,7 @@ def app_config(app_config):
 
 @pytest.fixture
 def sue(app):
-    return users.create_user(db.session, "sue", PASSWORD, "supervisor")
+    return make_user("sue", PASSWORD, "supervisor")
 
 
 class Browser:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import make_operator, make_source
+from tests.builders import make_operator, make_source, make_token
 from tests.dashboard.conftest import get, post
 from webapp.extensions import db
 from webapp.models import ApiToken, Source
-from webapp.tokens import authenticate, create_token
+from webapp.tokens import authenticate
 
 
 def weights_of(source_id):
@@ -113,7 +113,7 @@ def test_token_needs_a_name(supervisor, telegram):
 
 def test_token_of_another_source_cannot_be_revoked_through_this_one(supervisor, telegram):
     other = make_source("Other")
-    row, token = create_token(db.session, "other-bot", source_id=other.id)
+    row, token = make_token("other-bot", source_id=other.id)
     post(supervisor, f"/sources/{telegram.id}/tokens/{row.id}/revoke", status=404)
     assert authenticate(db.session, token) is not None
 
@@ -125,7 +125,7 @@ def test_token_of_another_source_cannot_be_revoked_through_this_one(supervisor, 
     ("/sources/{id}/tokens/{token}/revoke", {}),
 ])
 def test_manager_cannot_change_sources_weights_or_tokens(manager, telegram, url, data):
-    token_row, token = create_token(db.session, "bot", source_id=telegram.id)
+    token_row, token = make_token("bot", source_id=telegram.id)
     url = url.format(id=telegram.id, op=telegram.weights[0].operator_id, token=token_row.id)
     for htmx in (True, False):
         post(manager, url, data, htmx=htmx, status=403)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
-from pydantic import ValidationError
+from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, distribution, intake
+from webapp import directory, intake, jobs
 from webapp.api_schemas import (
-    MAX_ID,
     ContactCreate,
     ContactOperatorUpdate,
     ContactOut,
@@ -34,127 +32,38 @@ from webapp.api_schemas import (
     SourceOut,
     WeightsUpdate,
 )
-from webapp.errors import ConflictError, DomainError, InvalidError, NotFoundError
+from webapp.blueprints.api_requests import (
+    existing,
+    idempotency_key,
+    parse_body,
+    parse_query,
+    rate_limit_key,
+    rate_limit_unset,
+    require_token,
+)
+from webapp.database import write_transaction
 from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
-from webapp.problems import ApiProblem, problem_response
+from webapp.problems import ApiProblem
 from webapp.serializers import contact_json, lead_json, operator_json, source_json
-from webapp.tokens import authenticate, hash_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# What a bot (source) token may call; everything else needs an admin token.
-BOT_ENDPOINTS = {"api.create_contact", "api.list_contacts", "api.get_contact"}
-PUBLIC_ENDPOINTS = {"api.openapi_document"}
-DOMAIN_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
 # Collections are declared without their trailing slash and with strict_slashes=False:
 # werkzeug then matches both spellings with no redirect, and a wrong method on either
 # is a 405 (declared as "/contacts/", "PUT /contacts" would be a 404).
 
-
-# --- Request plumbing ----------------------------------------------------------
-
-
-def _rate_limit_key() -> str:
-    """Count per bearer token (hashed, never kept in clear); per address without one."""
-    header = request.headers.get("Authorization", "")
-    return f"token:{hash_token(header)}" if header else f"address:{request.remote_addr}"
-
-
-def _rate_limit_unset() -> bool:
-    return not current_app.config.get("API_RATE_LIMIT")
-
-
 # One limit shared by every /api/v1 call of a token, off unless API_RATE_LIMIT is set
-# (e.g. "100/second"). Flask-Limiter raises a 429 with Retry-After; the problem
-# handler renders it as problem+json.
+# (e.g. "100/second"). Flask-Limiter raises a 429 with Retry-After; the error
+# handlers render it as problem+json.
 limiter.shared_limit(
     lambda: current_app.config.get("API_RATE_LIMIT") or "1/second",
     scope="api-v1",
-    key_func=_rate_limit_key,
-    exempt_when=_rate_limit_unset,
+    key_func=rate_limit_key,
+    exempt_when=rate_limit_unset,
 )(bp)
-
-
-@bp.before_request
-def require_token():
-    """Every call but the OpenAPI document needs a bearer token; bots only a few."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    identity = None
-    if scheme.lower() == "bearer" and token.strip():
-        identity = authenticate(db.session, token.strip())
-    if identity is None:
-        raise ApiProblem(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
-    if not identity.is_admin and request.endpoint not in BOT_ENDPOINTS:
-        raise ApiProblem(403, "This token may not call this endpoint.")
-    g.api_identity = identity
-
-
-@bp.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    db.session.rollback()
-    status = next(code for cls, code in DOMAIN_STATUS.items() if isinstance(error, cls))
-    return problem_response(status, error.message, errors=error.errors)
-
-
-def _field_path(location) -> str:
-    path = ""
-    for part in location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
-def _validation_problem(error: ValidationError) -> ApiProblem:
-    errors = [{"field": _field_path(item["loc"]), "message": item["msg"]} for item in error.errors()]
-    return ApiProblem(422, "The request has invalid fields.", errors=errors)
-
-
-def _request_body() -> bytes:
-    """The raw body; a 413 when it is over the limit, also when sent chunked.
-
-    Werkzeug refuses a too-large Content-Length itself, but a chunked body (no
-    Content-Length) is only cut at the limit: one that fills it is refused here
-    rather than parsed truncated.
-    """
-    body = request.get_data(cache=True)
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is None and limit is not None and len(body) >= limit:
-        raise ApiProblem(413, "The body is larger than the configured maximum.")
-    return body
-
-
-def parse_body(model):
-    """The JSON body validated by ``model``; returns (model instance, raw dict)."""
-    if not request.is_json:
-        raise ApiProblem(415, "The body must be application/json.")
-    try:
-        data = json.loads(_request_body())
-    except (ValueError, RecursionError):
-        raise ApiProblem(400, "The body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise ApiProblem(400, "The body must be a JSON object.")
-    try:
-        return model.model_validate(data), data
-    except ValidationError as error:
-        raise _validation_problem(error) from None
-
-
-def parse_query(model):
-    try:
-        return model.model_validate(request.args.to_dict())
-    except ValidationError as error:
-        raise _validation_problem(error) from None
-
-
-def existing(model, row_id: int):
-    """The row named in the path, or a 404 (ids past the column's range included)."""
-    row = db.session.get(model, row_id) if row_id <= MAX_ID else None
-    if row is None:
-        raise ApiProblem(404, f"{model.__name__} {row_id} does not exist.")
-    return row
+bp.before_request(require_token)
 
 
 def _operator_out(operator) -> dict:
@@ -169,8 +78,12 @@ def _operator_out(operator) -> dict:
 def create_operator():
     """Create an operator."""
     fields, _ = parse_body(OperatorCreate)
-    operator = directory.create_operator(db.session, fields.name, fields.max_active_contacts, fields.status)
-    return jsonify(_operator_out(operator)), 201
+    with write_transaction(db.session):
+        operator = directory.create_operator(
+            db.session, fields.name, fields.max_active_contacts, fields.status
+        )
+        body = _operator_out(operator)
+    return jsonify(body), 201
 
 
 @bp.get("/operators", strict_slashes=False)
@@ -195,7 +108,9 @@ def set_operator_status(operator_id):
     """Switch an operator on or off."""
     existing(Operator, operator_id)
     fields, _ = parse_body(OperatorStatusUpdate)
-    return jsonify(_operator_out(directory.set_operator_status(db.session, operator_id, fields.status)))
+    with write_transaction(db.session):
+        body = _operator_out(directory.set_operator_status(db.session, operator_id, fields.status))
+    return jsonify(body)
 
 
 @bp.patch("/operators/<int:operator_id>")
@@ -204,10 +119,12 @@ def update_operator(operator_id):
     """Rename or change the limit; a lower limit reassigns nothing."""
     existing(Operator, operator_id)
     fields, _ = parse_body(OperatorUpdate)
-    operator = directory.update_operator(
-        db.session, operator_id, name=fields.name, max_active_contacts=fields.max_active_contacts
-    )
-    return jsonify(_operator_out(operator))
+    with write_transaction(db.session):
+        operator = directory.update_operator(
+            db.session, operator_id, name=fields.name, max_active_contacts=fields.max_active_contacts
+        )
+        body = _operator_out(operator)
+    return jsonify(body)
 
 
 # --- Sources -------------------------------------------------------------------
@@ -218,7 +135,9 @@ def update_operator(operator_id):
 def create_source():
     """Create a source (a bot or channel)."""
     fields, _ = parse_body(SourceCreate)
-    return jsonify(source_json(directory.create_source(db.session, fields.name, fields.description))), 201
+    with write_transaction(db.session):
+        body = source_json(directory.create_source(db.session, fields.name, fields.description))
+    return jsonify(body), 201
 
 
 @bp.get("/sources", strict_slashes=False)
@@ -243,7 +162,9 @@ def replace_weights(source_id):
     existing(Source, source_id)
     fields, _ = parse_body(WeightsUpdate)
     items = [(item.operator_id, item.weight) for item in fields.weights]
-    return jsonify(source_json(directory.replace_weights(db.session, source_id, items)))
+    with write_transaction(db.session):
+        body = source_json(directory.replace_weights(db.session, source_id, items))
+    return jsonify(body)
 
 
 # --- Contacts ------------------------------------------------------------------
@@ -270,18 +191,6 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
     )
 
 
-def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    # Control characters (NUL above all: PostgreSQL text cannot hold it) are refused.
-    if key is not None and (not 1 <= len(key) <= 255 or any(ord(c) < 32 or ord(c) == 127 for c in key)):
-        raise ApiProblem(
-            422,
-            "Idempotency-Key must be 1 to 255 characters, without control characters.",
-            errors=[{"field": "Idempotency-Key", "message": "must be 1 to 255 printable characters"}],
-        )
-    return key
-
-
 @bp.post("/contacts", strict_slashes=False)
 @operation(
     "Receive a contact and distribute it",
@@ -300,20 +209,18 @@ def _idempotency_key() -> str | None:
 )
 def create_contact():
     """Store a contact from a bot; the distribution picks its operator."""
-    key = _idempotency_key()
+    key = idempotency_key()
     fields, raw = parse_body(ContactCreate)
-    config = current_app.config
-    stored = intake.receive_contact_once(
-        db.session,
-        _contact_fields(fields),
-        lambda contact: json.dumps(contact_json(contact)),
-        token_id=g.api_identity.token_id,
-        idempotency_key=key,
-        fingerprint=intake.body_fingerprint(raw),
-        ttl=timedelta(hours=config["IDEMPOTENCY_TTL_HOURS"]),
-        locking=config["DISTRIBUTION_LOCKING"],
-        race_delay=config["DISTRIBUTION_RACE_DELAY"],
-    )
+    with write_transaction(db.session):
+        stored = intake.receive_contact_once(
+            db.session,
+            _contact_fields(fields),
+            lambda contact: json.dumps(contact_json(contact)),
+            token_id=g.api_identity.token_id,
+            idempotency_key=key,
+            fingerprint=intake.body_fingerprint(raw),
+            ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
+        )
     response = Response(stored.body, status=stored.status, mimetype="application/json")
     if stored.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -366,7 +273,9 @@ def set_contact_status(contact_id):
     """new → in_progress → closed; closed is final."""
     existing(Contact, contact_id)
     fields, _ = parse_body(ContactStatusUpdate)
-    return jsonify(contact_json(contact_service.change_status(db.session, contact_id, fields.status)))
+    with write_transaction(db.session):
+        body = contact_json(contact_service.change_status(db.session, contact_id, fields.status))
+    return jsonify(body)
 
 
 @bp.put("/contacts/<int:contact_id>/operator")
@@ -375,8 +284,12 @@ def set_contact_operator(contact_id):
     """Manual assignment; force overrides the limit and the status."""
     existing(Contact, contact_id)
     fields, _ = parse_body(ContactOperatorUpdate)
-    contact = contact_service.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
-    return jsonify(contact_json(contact))
+    with write_transaction(db.session):
+        contact = contact_service.set_operator(
+            db.session, contact_id, fields.operator_id, force=fields.force
+        )
+        body = contact_json(contact)
+    return jsonify(body)
 
 
 @bp.post("/contacts/redistribute")
@@ -388,7 +301,7 @@ def redistribute():
         raise ApiProblem(
             422, "No such source.", errors=[{"field": "source_id", "message": "no source with this id"}]
         )
-    result = distribution.redistribute(db.session, fields.source_id)
+    result = jobs.redistribute(db.session, fields.source_id)
     return jsonify(assigned=result.assigned, unassigned=result.unassigned)
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp import users
+from webapp.database import write_transaction
 from webapp.extensions import db, limiter
 
 bp = Blueprint("auth", __name__)
@@ -38,7 +39,8 @@ def login():
     if user is None:
         error = "Unknown username or wrong password."
         return render_template("auth/login.html", next=next_url, error=error, username=username), 401
-    session_user = users.start_session(db.session, user)
+    with write_transaction(db.session):
+        session_user = users.start_session(db.session, user)
     session.clear()  # nothing from before the sign-in survives into the new session
     login_user(session_user)
     flash(f"Signed in as {session_user.username} ({session_user.role}).", "success")
@@ -49,7 +51,8 @@ def login():
 @login_required
 def logout():
     """Sign out here and invalidate every copy of the session cookie."""
-    users.end_sessions(db.session, current_user.id)
+    with write_transaction(db.session):
+        users.end_sessions(db.session, current_user.id)
     logout_user()
     session.clear()
     flash("Signed out.", "info")

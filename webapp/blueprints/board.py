@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
 
-from webapp import contacts, distribution, stats
+from webapp import contacts, jobs, stats
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
-from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
+from webapp.blueprints.forms import FormErrors, first_message, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
-from webapp.directory import get_or_404
-from webapp.errors import DomainError
+from webapp.database import write_transaction
+from webapp.directory import get_existing
+from webapp.errors import DomainError, InvalidError
 from webapp.extensions import db
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.security import staff_required
@@ -85,7 +86,6 @@ def _after_action(status: int = 200):
 
 
 def _refused(error: DomainError):
-    db.session.rollback()
     flash(error.message, "error")
     return _after_action(422)
 
@@ -94,7 +94,7 @@ def _refused(error: DomainError):
 @staff_required
 def assign_form(contact_id):
     """The assignment form of one contact (lazy-loaded into the board's menu; a page without JS)."""
-    contact = get_or_404(db.session, Contact, contact_id)
+    contact = get_existing(db.session, Contact, contact_id)
     return render_page(ASSIGN_TEMPLATE, "assign_form", **_assign_context(contact, request.args))
 
 
@@ -115,7 +115,7 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
 @staff_required
 def assign(contact_id):
     """Hand a contact to an operator; at the limit or inactive needs the override box (force)."""
-    contact = get_or_404(db.session, Contact, contact_id)
+    contact = get_existing(db.session, Contact, contact_id)
     try:
         if not request.form.get("operator_id", "").strip():
             raise FormErrors({"operator_id": "Choose an operator."})
@@ -123,12 +123,12 @@ def assign(contact_id):
             ContactOperatorUpdate,
             {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false")},
         )
-        contact = contacts.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
+        with write_transaction(db.session):
+            contact = contacts.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
     except (FormErrors, DomainError) as error:
-        db.session.rollback()
-        message = next(iter(field_messages(error, "operator_id").values()))
+        errors = {"operator_id": first_message(error)}
         response = render_page(ASSIGN_TEMPLATE, "assign_form", 422,
-                               **_assign_context(contact, request.form, {"operator_id": message}))
+                               **_assign_context(contact, request.form, errors))
         response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})
         return response
     flash(f"Contact #{contact.id} assigned to {contact.operator.name}.", "success")
@@ -139,9 +139,10 @@ def assign(contact_id):
 @staff_required
 def unassign(contact_id):
     """Take the operator off an open contact; it waits for the next distribution."""
-    get_or_404(db.session, Contact, contact_id)
+    get_existing(db.session, Contact, contact_id)
     try:
-        contacts.set_operator(db.session, contact_id, None)
+        with write_transaction(db.session):
+            contacts.set_operator(db.session, contact_id, None)
     except DomainError as error:
         return _refused(error)
     flash(f"Contact #{contact_id} is unassigned.", "success")
@@ -152,13 +153,14 @@ def unassign(contact_id):
 @staff_required
 def set_status(contact_id):
     """Set a contact in progress, closed or back to new."""
-    get_or_404(db.session, Contact, contact_id)
+    get_existing(db.session, Contact, contact_id)
     try:
         # "set_status", not "status": the form also carries the board's filters, "status" among them.
         fields = parse_form(ContactStatusUpdate, {"status": request.form.get("set_status", "")})
-        contact = contacts.change_status(db.session, contact_id, fields.status)
+        with write_transaction(db.session):
+            contact = contacts.change_status(db.session, contact_id, fields.status)
     except FormErrors:
-        return _refused(DomainError("Choose new, in progress or closed."))
+        return _refused(InvalidError("Choose new, in progress or closed."))
     except DomainError as error:
         return _refused(error)
     flash(f"Contact #{contact.id} is now {contact.status.replace('_', ' ')}.", "success")
@@ -169,7 +171,7 @@ def set_status(contact_id):
 @staff_required
 def redistribute():
     """Run the distribution over the unassigned open contacts (of the filtered source) and say how it went."""
-    result = distribution.redistribute(db.session, board_filter(request.form).source_id)
+    result = jobs.redistribute(db.session, board_filter(request.form).source_id)
     total = result.assigned + result.unassigned
     flash(f"{result.assigned} of {total} found an operator.", "success" if result.assigned else "info")
     return _after_action()
@@ -179,7 +181,7 @@ def redistribute():
 @staff_required
 def lead(lead_id):
     """The lead card: identity fields and the history of its contacts."""
-    lead_row = get_or_404(db.session, Lead, lead_id)
+    lead_row = get_existing(db.session, Lead, lead_id)
     return render_page("board/lead.html", "history", lead=lead_row,
                        history=stats.lead_history(db.session, lead_id), now=stats.utcnow(),
                        back=_same_site(request.referrer))

@@ -29,6 +29,13 @@ def field_messages(error: Exception, field: str) -> dict[str, str]:
     return {field: getattr(error, "message", str(error))}
 
 
+def first_message(error: Exception) -> str:
+    """The one message to show for a failed form or a refusal of the domain."""
+    if isinstance(error, FormErrors):
+        return next(iter(error.errors.values()))
+    return getattr(error, "message", str(error))
+
+
 def _messages(error: ValidationError) -> dict[str, str]:
     messages: dict[str, str] = {}
     for item in error.errors(include_url=False):

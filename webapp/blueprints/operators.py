@@ -9,6 +9,7 @@ from webapp import directory, stats
 from webapp.api_schemas import OperatorCreate, OperatorStatusUpdate, OperatorUpdate
 from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
+from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Operator
@@ -42,11 +43,11 @@ def create():
     """Create an operator; invalid input comes back inline with 422."""
     try:
         fields = parse_form(OperatorCreate, request.form)
-        operator = directory.create_operator(
-            db.session, fields.name, fields.max_active_contacts, fields.status
-        )
+        with write_transaction(db.session):
+            operator = directory.create_operator(
+                db.session, fields.name, fields.max_active_contacts, fields.status
+            )
     except (FormErrors, DomainError) as error:
-        db.session.rollback()
         errors = field_messages(error, "name")
         return render_page(TEMPLATE, "operators", 422, **_page_context(request.form, errors))
     flash(f"Operator {operator.name} created.", "success")
@@ -59,7 +60,7 @@ def _row(operator_id: int, status: int = 200, errors=None):
     """The one table row of an operator, as a fragment (or the page after a plain POST)."""
     if not wants_fragment():
         return redirect(url_for("operators.index", page=request.args.get("page")))
-    operator = directory.get_or_404(db.session, Operator, operator_id)
+    operator = directory.get_existing(db.session, Operator, operator_id)
     return render_page(
         TEMPLATE,
         "operator_row",
@@ -79,7 +80,8 @@ def set_status(operator_id):
         fields = parse_form(OperatorStatusUpdate, request.form)
     except FormErrors as error:
         return _row(operator_id, 422, error.errors)
-    operator = directory.set_operator_status(db.session, operator_id, fields.status)
+    with write_transaction(db.session):
+        operator = directory.set_operator_status(db.session, operator_id, fields.status)
     flash(f"{operator.name} is now {operator.status}.", "success")
     return _row(operator_id)
 
@@ -97,8 +99,9 @@ def set_limit(operator_id):
         if not wants_fragment():
             flash(error.errors["max_active_contacts"], "error")
         return _row(operator_id, 422, error.errors)
-    operator = directory.update_operator(
-        db.session, operator_id, max_active_contacts=fields.max_active_contacts
-    )
+    with write_transaction(db.session):
+        operator = directory.update_operator(
+            db.session, operator_id, max_active_contacts=fields.max_active_contacts
+        )
     flash(f"{operator.name}'s limit is now {operator.max_active_contacts}.", "success")
     return _row(operator_id)

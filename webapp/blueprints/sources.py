@@ -7,8 +7,9 @@ from flask_login import current_user
 
 from webapp import directory, stats, tokens
 from webapp.api_schemas import SourceCreate, WeightItem
-from webapp.blueprints.forms import FormErrors, field_messages, parse_form
+from webapp.blueprints.forms import FormErrors, field_messages, first_message, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
+from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiToken, Source
@@ -41,9 +42,9 @@ def create():
     """Create a source; invalid input comes back inline with 422."""
     try:
         fields = parse_form(SourceCreate, request.form)
-        source = directory.create_source(db.session, fields.name, fields.description)
+        with write_transaction(db.session):
+            source = directory.create_source(db.session, fields.name, fields.description)
     except (FormErrors, DomainError) as error:
-        db.session.rollback()
         errors = field_messages(error, "name")
         return render_page(LIST_TEMPLATE, "sources", 422, **_list_context(request.form, errors))
     flash(f"Source {source.name} created. Give it weights below.", "success")
@@ -76,7 +77,7 @@ def _detail_context(source: Source, **extra) -> dict:
 @staff_required
 def detail(source_id):
     """One source: a weight slider per operator with the resulting shares; its bot tokens."""
-    source = directory.get_or_404(db.session, Source, source_id)
+    source = directory.get_existing(db.session, Source, source_id)
     return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source))
 
 
@@ -84,15 +85,14 @@ def detail(source_id):
 @supervisor_required
 def set_weight(source_id, operator_id):
     """Save one operator's weight on the source; answers with every share recomputed."""
-    source = directory.get_or_404(db.session, Source, source_id)
+    source = directory.get_existing(db.session, Source, source_id)
     try:
         raw = {"operator_id": str(operator_id), "weight": request.form.get("weight", "")}
         fields = parse_form(WeightItem, raw)
-        source = directory.set_weight(db.session, source_id, fields.operator_id, fields.weight)
+        with write_transaction(db.session):
+            source = directory.set_weight(db.session, source_id, fields.operator_id, fields.weight)
     except (FormErrors, DomainError) as error:
-        db.session.rollback()
-        message = next(iter(error.errors.values())) if isinstance(error, FormErrors) else error.message
-        errors = {"weight": f"Weight not saved: {message}"}
+        errors = {"weight": f"Weight not saved: {first_message(error)}"}
         return render_page(
             DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors, oob_shares=True)
         )
@@ -106,12 +106,13 @@ def set_weight(source_id, operator_id):
 @supervisor_required
 def create_token(source_id):
     """Create a bot token for this source; the token is shown this once."""
-    source = directory.get_or_404(db.session, Source, source_id)
+    source = directory.get_existing(db.session, Source, source_id)
     name = request.form.get("name", "").strip()
     if not name or len(name) > 200:
         errors = {"token_name": "Give the token a name (1 to 200 characters)."}
         return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
-    row, token = tokens.create_token(db.session, name, source_id=source.id)
+    with write_transaction(db.session):
+        row, token = tokens.create_token(db.session, name, source_id=source.id)
     flash(f"Token {row.name} created. Copy it now: it is shown only once.", "success")
     response = render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
     response.headers["Cache-Control"] = "no-store"  # the token in clear must not be kept anywhere
@@ -122,11 +123,12 @@ def create_token(source_id):
 @supervisor_required
 def revoke_token(source_id, token_id):
     """Revoke one of this source's tokens; bots using it get 401 from now on."""
-    source = directory.get_or_404(db.session, Source, source_id)
+    source = directory.get_existing(db.session, Source, source_id)
     token = db.session.get(ApiToken, token_id)
     if token is None or token.source_id != source.id:
         abort(404)
-    tokens.revoke_token(db.session, token_id)
+    with write_transaction(db.session):
+        token = tokens.revoke_token(db.session, token_id)
     flash(f"Token {token.name} revoked.", "success")
     if not wants_fragment():
         return redirect(url_for("sources.detail", source_id=source_id))
