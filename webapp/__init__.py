@@ -7,6 +7,7 @@ from flask import Flask
 from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
+from webapp.presentation import register_template_helpers
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -20,6 +21,7 @@ def create_app(test_config=None):
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_template_helpers(app)
     return app
 
 

@@ -184,7 +184,7 @@ def test_overview_lists_the_busiest_operators_first_even_among_many(supervisor, 
     busy = make_operator("Z busy", limit=5)
     source = make_source("Only Z", {busy: 1})
     make_contact(source, "z-1")
-    monkeypatch.setattr("webapp.stats.busiest_operators.__defaults__", (2,))
+    monkeypatch.setattr("webapp.queries.operators.busiest_operators.__defaults__", (2,))
     page = get(supervisor, "/")
     rows = [row.td.get_text(strip=True) for row in page.select("[data-testid=load-row]")]
     assert rows == ["Z busy", idle[0].name]

@@ -137,7 +137,7 @@ def test_manager_cannot_change_sources_weights_or_tokens(manager, telegram, url,
 
 
 def test_with_many_operators_the_source_lists_its_own_and_offers_the_rest(supervisor, telegram, monkeypatch):
-    monkeypatch.setattr("webapp.stats.SHOW_ALL_OPERATORS_UP_TO", 2)
+    monkeypatch.setattr("webapp.queries.sources.SHOW_ALL_OPERATORS_UP_TO", 2)
     page = get(supervisor, f"/sources/{telegram.id}")
     assert page.texts("[data-testid=weight-row] th") == ["Anna", "Boris"]
     assert page.text("[data-testid=operators-left-out]").startswith("1 operator is not on this source.")

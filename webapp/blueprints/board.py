@@ -8,15 +8,20 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
 
-from webapp import contacts, jobs, stats
+from webapp import contacts, export, jobs
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
 from webapp.blueprints.forms import FormErrors, first_message, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
+from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.directory import get_existing
 from webapp.errors import DomainError, InvalidError
 from webapp.extensions import db
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
+from webapp.presentation import CONTACT_STATUS_LABELS
+from webapp.queries import board as board_queries
+from webapp.queries import operators as operator_queries
+from webapp.queries import sources as source_queries
 from webapp.security import staff_required
 
 bp = Blueprint("board", __name__)
@@ -46,9 +51,9 @@ def filter_args(contact_filter: contacts.ContactFilter) -> dict:
 def _board_context(values, seen: int | None = None) -> dict:
     contact_filter = board_filter(values)
     before = int_arg(values, "before")
-    unassigned, unassigned_count = stats.unassigned_contacts(db.session, contact_filter)
-    assigned, next_before = stats.assigned_contacts(db.session, contact_filter, before)
-    latest = stats.latest_contact_id(db.session)
+    unassigned, unassigned_count = board_queries.unassigned_contacts(db.session, contact_filter)
+    assigned, next_before = board_queries.assigned_contacts(db.session, contact_filter, before)
+    latest = board_queries.latest_contact_id(db.session)
     args = filter_args(contact_filter)
     return {
         "filters": args,
@@ -60,7 +65,7 @@ def _board_context(values, seen: int | None = None) -> dict:
         "seen": latest if seen is None else seen,
         "poll_url": url_for("board.index", seen=latest, before=before, **args),
         "poll_seconds": POLL_SECONDS,
-        "now": stats.utcnow(),
+        "now": utcnow(),
     }
 
 
@@ -72,7 +77,7 @@ def index():
     context = _board_context(request.args, seen)
     if not wants_fragment():  # the filter menus are outside the polled block: the poll skips them
         context |= {
-            "sources": stats.sources_by_name(db.session),
+            "sources": source_queries.sources_by_name(db.session),
             "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
         }
     return render_page(TEMPLATE, "board", **context)
@@ -102,10 +107,10 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
     return {
         "contact": contact,
         "chosen": int_arg(values, "operator_id"),
-        "operators": stats.operators_for_assignment(db.session),
+        "operators": operator_queries.operators_for_assignment(db.session),
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},
-        "now": stats.utcnow(),
+        "now": utcnow(),
         # Inside the board's menu the form swaps the board; on its own page it posts plainly.
         "embedded": wants_fragment(),
     }
@@ -163,7 +168,7 @@ def set_status(contact_id):
         return _refused(InvalidError("Choose new, in progress or closed."))
     except DomainError as error:
         return _refused(error)
-    flash(f"Contact #{contact.id} is now {contact.status.replace('_', ' ')}.", "success")
+    flash(f"Contact #{contact.id} is now {CONTACT_STATUS_LABELS[contact.status]}.", "success")
     return _after_action()
 
 
@@ -183,7 +188,7 @@ def lead(lead_id):
     """The lead card: identity fields and the history of its contacts."""
     lead_row = get_existing(db.session, Lead, lead_id)
     return render_page("board/lead.html", "history", lead=lead_row,
-                       history=stats.lead_history(db.session, lead_id), now=stats.utcnow(),
+                       history=board_queries.lead_history(db.session, lead_id), now=utcnow(),
                        back=_same_site(request.referrer))
 
 
@@ -209,8 +214,8 @@ def export_csv():
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(stats.EXPORT_FIELDS)
-        for row in stats.export_rows(db.session, contact_filter):
+        writer.writerow(export.EXPORT_FIELDS)
+        for row in export.export_rows(db.session, contact_filter):
             writer.writerow([_cell(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp import directory, stats
+from webapp import directory
 from webapp.api_schemas import OperatorCreate, OperatorStatusUpdate, OperatorUpdate
 from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
@@ -13,6 +13,7 @@ from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Operator
+from webapp.queries import operators as operator_queries
 from webapp.security import staff_required, supervisor_required
 
 bp = Blueprint("operators", __name__, url_prefix="/operators")
@@ -20,10 +21,10 @@ TEMPLATE = "operators/index.html"
 
 
 def _page_context(form=None, errors=None) -> dict:
-    page = stats.operator_page(db.session, int_arg(request.args, "page", 1))
+    page = operator_queries.operator_page(db.session, int_arg(request.args, "page", 1))
     return {
         "page": page,
-        "sources_by_operator": stats.operator_sources(db.session, [op.id for op in page.items]),
+        "sources_by_operator": operator_queries.operator_sources(db.session, [op.id for op in page.items]),
         "can_edit": current_user.is_supervisor,
         "form": form or {},
         "errors": errors or {},
@@ -65,8 +66,8 @@ def _row(operator_id: int, status: int = 200, errors=None):
         TEMPLATE,
         "operator_row",
         status,
-        op=stats.operator_loads(db.session, [operator])[0],
-        sources_by_operator=stats.operator_sources(db.session, [operator.id]),
+        op=operator_queries.operator_loads(db.session, [operator])[0],
+        sources_by_operator=operator_queries.operator_sources(db.session, [operator.id]),
         can_edit=True,
         row_errors=errors or {},
     )

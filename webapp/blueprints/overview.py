@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from webapp import stats
+from webapp.clock import utcnow
 from webapp.extensions import db
+from webapp.queries import operators as operator_queries
+from webapp.queries import overview as overview_queries
+from webapp.queries import reports
 from webapp.security import staff_required
 
 bp = Blueprint("overview", __name__)
@@ -17,10 +20,10 @@ def index():
     """Open and waiting contacts, operators' loads, today's contacts by source."""
     return render_template(
         "overview/index.html",
-        summary=stats.overview(db.session),
-        loads=stats.busiest_operators(db.session),
-        sources_today=stats.contacts_today_by_source(db.session),
-        now=stats.utcnow(),
+        summary=overview_queries.overview(db.session),
+        loads=operator_queries.busiest_operators(db.session),
+        sources_today=overview_queries.contacts_today_by_source(db.session),
+        now=utcnow(),
     )
 
 
@@ -28,11 +31,11 @@ def index():
 @staff_required
 def stats_page():
     """Contacts per source per day (14 days) and per operator received/closed."""
-    days = stats.last_days(14)
+    days = reports.last_days(14)
     return render_template(
         "overview/stats.html",
         days=days,
-        sources=[source for source, _count in stats.contacts_today_by_source(db.session)],
-        per_day=stats.contacts_per_source_per_day(db.session, len(days)),
-        activity=stats.operator_activity(db.session, len(days)),
+        sources=[source for source, _count in overview_queries.contacts_today_by_source(db.session)],
+        per_day=reports.contacts_per_source_per_day(db.session, len(days)),
+        activity=reports.operator_activity(db.session, len(days)),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from webapp import directory, stats, tokens
+from webapp import directory, tokens
 from webapp.api_schemas import SourceCreate, WeightItem
 from webapp.blueprints.forms import FormErrors, field_messages, first_message, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
@@ -13,6 +13,8 @@ from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import ApiToken, Source
+from webapp.queries import sources as source_queries
+from webapp.queries import today
 from webapp.security import staff_required, supervisor_required
 
 bp = Blueprint("sources", __name__, url_prefix="/sources")
@@ -22,7 +24,7 @@ DETAIL_TEMPLATE = "sources/detail.html"
 
 def _list_context(form=None, errors=None) -> dict:
     return {
-        "summaries": stats.source_summaries(db.session),
+        "summaries": source_queries.source_summaries(db.session),
         "can_edit": current_user.is_supervisor,
         "form": form or {},
         "errors": errors or {},
@@ -55,13 +57,13 @@ def create():
 
 def _detail_context(source: Source, **extra) -> dict:
     show_all = request.values.get("all") == "1"
-    rows, left_out = stats.source_weight_rows(db.session, source, show_all)
+    rows, left_out = source_queries.source_weight_rows(db.session, source, show_all)
     context = {
         "source": source,
         "rows": rows,
         "left_out": left_out,
         "show_all": show_all,
-        "today": stats.todays_contacts_by_source_id(db.session).get(source.id, 0),
+        "today": today.todays_contacts_by_source_id(db.session).get(source.id, 0),
         "can_edit": current_user.is_supervisor,
         "tokens": [],
         "new_token": None,

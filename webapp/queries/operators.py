@@ -1,0 +1,103 @@
+"""Operators with their loads: the operators page, the assign menu, the overview's busiest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, select
+
+from webapp.distribution import has_room
+from webapp.models import Operator, OperatorSourceWeight, Source, load_by_operator
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class OperatorLoad:
+    """An operator with their open contacts, as the pages show it."""
+
+    id: int
+    name: str
+    status: str
+    load: int
+    limit: int
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def can_take_more(self) -> bool:
+        """What a manual assignment without override accepts: the distribution's own rule."""
+        return has_room(self.is_active, self.load, self.limit)
+
+    @property
+    def state(self) -> str:
+        """inactive, over_limit, at_limit or available: the one word every page shows for the load."""
+        if not self.is_active:
+            return "inactive"
+        if self.load > self.limit:
+            return "over_limit"
+        if self.load == self.limit:
+            return "at_limit"
+        return "available"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    has_next: bool
+
+
+def operator_loads(session, operators) -> list[OperatorLoad]:
+    """Operators with their loads: one grouped query for all of them."""
+    return _with_loads(operators, load_by_operator(session, [operator.id for operator in operators]))
+
+
+def _with_loads(operators, loads: dict[int, int]) -> list[OperatorLoad]:
+    return [
+        OperatorLoad(op.id, op.name, op.status, loads.get(op.id, 0), op.max_active_contacts)
+        for op in operators
+    ]
+
+
+def operator_page(session, number: int, size: int = PAGE_SIZE) -> Page:
+    rows = list(
+        session.execute(
+            select(Operator).order_by(Operator.name, Operator.id).offset((number - 1) * size).limit(size + 1)
+        ).scalars()
+    )
+    return Page(operator_loads(session, rows[:size]), number, len(rows) > size)
+
+
+def operator_sources(session, operator_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Per operator: (source name, weight) of every source they are weighted on; one query."""
+    rows = session.execute(
+        select(OperatorSourceWeight.operator_id, Source.name, OperatorSourceWeight.weight)
+        .join(Source, Source.id == OperatorSourceWeight.source_id)
+        .where(OperatorSourceWeight.operator_id.in_(operator_ids))
+        .order_by(Source.name)
+    ).all()
+    result: dict[int, list[tuple[str, int]]] = {}
+    for operator_id, name, weight in rows:
+        result.setdefault(operator_id, []).append((name, weight))
+    return result
+
+
+def operators_for_assignment(session) -> list[OperatorLoad]:
+    """Every operator with their load, those who can take a contact now first, least loaded first."""
+    operators = list(session.execute(select(Operator).order_by(Operator.name)).scalars())
+    loads = operator_loads(session, operators)
+    return sorted(loads, key=lambda op: (not op.can_take_more, op.load / max(op.limit, 1), op.name))
+
+
+def busiest_operators(session, limit: int = 30) -> list[OperatorLoad]:
+    """The operators with the most open contacts, then the rest by name, up to ``limit``."""
+    loads = load_by_operator(session)
+    top_ids = sorted(loads, key=lambda op_id: -loads[op_id])[:limit]
+    busiest_first = case((Operator.id.in_(top_ids), 0), else_=1)
+    query = select(Operator).order_by(busiest_first, Operator.name).limit(limit)
+    operators = list(session.execute(query).scalars())
+    rows = _with_loads(operators, loads)
+    return sorted(rows, key=lambda row: (-row.load, row.name))[:limit]
