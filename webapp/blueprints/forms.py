@@ -30,10 +30,8 @@ def field_messages(error: Exception, field: str) -> dict[str, str]:
 
 
 def first_message(error: Exception) -> str:
-    """The one message to show for a failed form or a refusal of the domain."""
-    if isinstance(error, FormErrors):
-        return next(iter(error.errors.values()))
-    return getattr(error, "message", str(error))
+    """The one message to show where a form has room for one (a slider, a menu)."""
+    return next(iter(field_messages(error, "form").values()))
 
 
 def _messages(error: ValidationError) -> dict[str, str]:
