@@ -9,8 +9,9 @@ from sqlalchemy import func, select, update
 
 from tests.api.conftest import assert_problem
 from tests.conftest import bot_api
+from webapp.clock import utcnow
 from webapp.extensions import db
-from webapp.models import Contact, IdempotencyKey, utcnow
+from webapp.models import Contact, IdempotencyKey
 
 
 def contact_count() -> int:
