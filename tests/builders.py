@@ -6,6 +6,7 @@ import itertools
 
 from webapp import directory, intake, tokens, users
 from webapp.database import write_transaction
+from webapp.distribution import SYSTEM
 from webapp.extensions import db
 
 _numbers = itertools.count(1)
@@ -32,6 +33,7 @@ def make_contact(source, external_id=None, **fields):
             intake.ContactFields(
                 source_id=source.id, external_id=external_id or f"lead-{next(_numbers)}", **fields
             ),
+            SYSTEM,
         )
 
 

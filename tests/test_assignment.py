@@ -6,6 +6,7 @@ import pytest
 
 from tests.builders import committed, make_contact, make_operator, make_source
 from webapp import contacts, directory, jobs
+from webapp.distribution import SYSTEM
 from webapp.errors import ConflictError
 from webapp.extensions import db
 from webapp.models import load_by_operator
@@ -54,7 +55,7 @@ def test_redistribute_assigns_the_oldest_waiting_contacts_first(app):
     source = make_source(weights={operator: 1})
     waiting = [make_contact(source) for _ in range(3)]
     committed(directory.update_operator, operator.id, max_active_contacts=2)
-    result = jobs.redistribute(db.session)
+    result = jobs.redistribute(db.session, actor=SYSTEM)
     assert (result.assigned, result.unassigned) == (2, 1)
     owners = [db.session.get(type(c), c.id).operator_id for c in waiting]
     assert owners == [operator.id, operator.id, None]
@@ -65,6 +66,6 @@ def test_manual_assignment_respects_limit_unless_forced(app):
     source = make_source()
     contact = make_contact(source)
     with pytest.raises(ConflictError, match="limit"):
-        committed(contacts.set_operator, contact.id, operator.id)
-    committed(contacts.set_operator, contact.id, operator.id, force=True)
+        committed(contacts.set_operator, contact.id, operator.id, actor=SYSTEM)
+    committed(contacts.set_operator, contact.id, operator.id, actor=SYSTEM, force=True)
     assert db.session.get(type(contact), contact.id).operator_id == operator.id

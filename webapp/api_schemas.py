@@ -103,6 +103,8 @@ class ContactStatusUpdate(RequestModel):
 class ContactOperatorUpdate(RequestModel):
     operator_id: Id | None
     force: bool = False
+    # Why; stored on the assignment record (the dashboard asks for it when forcing).
+    reason: Text(1, 500) | None = None
 
 
 class RedistributeRequest(RequestModel):
@@ -180,6 +182,44 @@ class ContactPage(BaseModel):
 class RedistributeOut(BaseModel):
     assigned: int
     unassigned: int
+
+
+class AssignmentActor(BaseModel):
+    kind: Literal["user", "token", "system"]
+    name: str
+
+
+class AssignmentCandidate(BaseModel):
+    operator_id: int
+    weight: int
+    load: int
+    limit: int
+    eligible: bool
+    excluded_because: Literal["inactive", "at_limit", "off_shift", "absent", "timed_out"] | None
+
+
+class AssignmentDraw(BaseModel):
+    point: int
+    total: int
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    contact_id: int
+    at: datetime
+    trigger: Literal["intake", "manual", "drain", "sweep", "redistribute", "timeout", "unassign", "merge"]
+    rule: Literal["weighted", "sticky", "manual", "none"]
+    actor: AssignmentActor
+    from_operator_id: int | None
+    operator_id: int | None
+    forced: bool
+    reason: str | None
+    candidates: list[AssignmentCandidate]
+    draw: AssignmentDraw | None
+
+
+class AssignmentList(BaseModel):
+    items: list[AssignmentOut]
 
 
 class FieldError(BaseModel):

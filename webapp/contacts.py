@@ -11,7 +11,7 @@ from sqlalchemy import select
 from webapp import distribution
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, NotFoundError
-from webapp.models import Contact, Lead
+from webapp.models import Assignment, Contact, Lead
 
 
 def change_status(session, contact_id: int, status: str) -> Contact:
@@ -28,13 +28,21 @@ def change_status(session, contact_id: int, status: str) -> Contact:
     return contact
 
 
-def set_operator(session, contact_id: int, operator_id: int | None, *, force: bool = False) -> Contact:
+def set_operator(
+    session,
+    contact_id: int,
+    operator_id: int | None,
+    *,
+    actor: distribution.Actor,
+    force: bool = False,
+    reason: str | None = None,
+) -> Contact:
     """A manager's assignment (or unassignment, with None) through the distribution rules. Caller commits."""
     contact = _locked_contact(session, contact_id)
     if operator_id is None:
-        distribution.unassign(session, contact)
+        distribution.unassign(session, contact, actor=actor, reason=reason)
     else:
-        distribution.assign_manually(session, contact, operator_id, force=force)
+        distribution.assign_manually(session, contact, operator_id, actor=actor, force=force, reason=reason)
     return contact
 
 
@@ -106,6 +114,12 @@ def find_leads(session, *, external_id=None, email=None, phone=None):
     if phone is not None:
         query = query.where(Lead.phone == phone)
     return list(session.execute(query.limit(500)).scalars())
+
+
+def assignment_history(session, contact_id: int) -> list[Assignment]:
+    """Every assignment record of a contact, oldest first."""
+    query = select(Assignment).where(Assignment.contact_id == contact_id).order_by(Assignment.id)
+    return list(session.execute(query).scalars())
 
 
 def contacts_of_lead(lead_id: int, limit: int = 500):

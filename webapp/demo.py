@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from webapp import directory, intake, tokens, users
+from webapp import directory, distribution, intake, tokens, users
 from webapp.models import Source
 
 DEMO_SUPERVISOR = "supervisor"
+DEMO_ACTOR = distribution.Actor("system", "demo data")
 DEMO_MANAGER = "manager"
 
 OPERATORS = [  # name, limit, status
@@ -85,4 +86,4 @@ def _seed_contacts(session, source_ids: list[int]) -> None:
             phone=f"+7 900 000-{number % 24:04d}",
             message=MESSAGES[number % len(MESSAGES)],
         )
-        intake.receive_contact(session, fields)
+        intake.receive_contact(session, fields, DEMO_ACTOR)

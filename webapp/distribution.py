@@ -18,14 +18,16 @@ import bisect
 import itertools
 import random
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, insert, select
 
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import (
     OPEN_CONTACT_STATUSES,
+    Assignment,
     Contact,
     Operator,
     OperatorSourceWeight,
@@ -78,8 +80,15 @@ def eligible_candidates(candidates: Iterable[Candidate]) -> list[Candidate]:
     return [candidate for candidate in candidates if candidate.is_eligible]
 
 
-def weighted_choice(options: Sequence[T], weights: Sequence[int], rng: random.Random) -> T:
-    """Return one of ``options`` with probability ``weight / sum(weights)``.
+class Draw(NamedTuple):
+    """The random point in ``[0, total)`` that chose among the weights."""
+
+    point: int
+    total: int
+
+
+def weighted_draw(options: Sequence[T], weights: Sequence[int], rng: random.Random) -> tuple[T, Draw]:
+    """Return one of ``options`` with probability ``weight / sum(weights)``, and the draw that chose it.
 
     Weights are non-negative integers; a zero weight is never chosen. The draw is
     one ``rng.randrange(total)`` located by bisection in the running totals, so
@@ -104,19 +113,49 @@ def weighted_choice(options: Sequence[T], weights: Sequence[int], rng: random.Ra
     if total <= 0:
         raise ValueError("total of weights must be greater than zero")
     point = rng.randrange(total)
-    return options[bisect.bisect_right(cumulative, point)]
+    return options[bisect.bisect_right(cumulative, point)], Draw(point, total)
 
 
-def choose_operator(candidates: Iterable[Candidate], rng: random.Random) -> int | None:
-    """The operator id picked among the eligible candidates, or None when nobody is eligible."""
+def weighted_choice(options: Sequence[T], weights: Sequence[int], rng: random.Random) -> T:
+    """``weighted_draw`` without the draw."""
+    return weighted_draw(options, weights, rng)[0]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the pick decided and why: the operator (or None), the candidates it saw, the draw."""
+
+    operator_id: int | None
+    rule: str  # "weighted", or "none" when nobody was eligible
+    candidates: tuple[Candidate, ...]
+    draw: Draw | None
+
+
+def decide(candidates: Sequence[Candidate], rng: random.Random) -> Decision:
+    """The weighted pick among the eligible candidates, with what explains it."""
     eligible = eligible_candidates(candidates)
     if not eligible:
-        return None
-    return weighted_choice(
+        return Decision(None, "none", tuple(candidates), None)
+    operator_id, draw = weighted_draw(
         [candidate.operator_id for candidate in eligible],
         [candidate.weight for candidate in eligible],
         rng,
     )
+    return Decision(operator_id, "weighted", tuple(candidates), draw)
+
+
+def choose_operator(candidates: Iterable[Candidate], rng: random.Random) -> int | None:
+    """The operator id picked among the eligible candidates, or None when nobody is eligible."""
+    return decide(list(candidates), rng).operator_id
+
+
+def excluded_because(candidate: Candidate) -> str | None:
+    """Why a weighted candidate may not get a contact now (None: eligible)."""
+    if not candidate.is_active:
+        return "inactive"
+    if not has_room(True, candidate.active_contacts, candidate.max_active_contacts):
+        return "at_limit"
+    return None
 
 
 # --- Assignment service ------------------------------------------------------
@@ -141,7 +180,7 @@ def _open_count(operator_id_column):
 
 
 def load_candidates(session, source_id: int) -> list[Candidate]:
-    """Every active operator weighted on the source, with its load: one query.
+    """Every operator weighted on the source, with status and load: one query.
 
     Run on the session's connection (Core): plain rows, without the ORM's
     per-row loading work, in the same transaction.
@@ -150,6 +189,7 @@ def load_candidates(session, source_id: int) -> list[Candidate]:
         select(
             Operator.id,
             OperatorSourceWeight.weight,
+            Operator.status,
             Operator.max_active_contacts,
             _open_count(Operator.id),
         )
@@ -160,10 +200,13 @@ def load_candidates(session, source_id: int) -> list[Candidate]:
                 OperatorSourceWeight.source_id == source_id,
             ),
         )
-        .where(Operator.status == "active", OperatorSourceWeight.weight > 0)
+        .where(OperatorSourceWeight.weight > 0)
         .order_by(Operator.id)
     ).all()
-    return [Candidate(operator_id, weight, True, load, limit) for operator_id, weight, limit, load in rows]
+    return [
+        Candidate(operator_id, weight, status == "active", load, limit)
+        for operator_id, weight, status, limit, load in rows
+    ]
 
 
 def _lock_operator(session, operator_id: int) -> Operator | None:
@@ -193,7 +236,54 @@ def _set_operator(contact: Contact, operator_id: int | None) -> None:
     contact.assigned_at = utcnow() if operator_id is not None else None
 
 
-def assign_automatically(session, contact: Contact, rng: random.Random | None = None) -> int | None:
+class Actor(NamedTuple):
+    """Who changed a contact's operator, as the assignment record names them."""
+
+    kind: str  # "user", "token" or "system"
+    name: str
+
+
+SYSTEM = Actor("system", "system")
+
+
+def _candidate_record(candidate: Candidate) -> dict:
+    reason = excluded_because(candidate)
+    return {
+        "operator_id": candidate.operator_id,
+        "weight": candidate.weight,
+        "load": candidate.active_contacts,
+        "limit": candidate.max_active_contacts,
+        "eligible": reason is None,
+        "excluded_because": reason,
+    }
+
+
+def _record(session, contact: Contact, from_operator_id, *, trigger, rule, actor: Actor,
+            forced=False, reason=None, decision: Decision | None = None) -> None:
+    """Write the assignment record of a change, in the transaction of the change (one INSERT)."""
+    draw = decision.draw if decision is not None else None
+    session.execute(
+        insert(Assignment).values(
+            contact_id=contact.id,
+            at=utcnow(),
+            trigger=trigger,
+            rule=rule,
+            actor_kind=actor.kind,
+            actor_name=actor.name,
+            from_operator_id=from_operator_id,
+            operator_id=contact.operator_id,
+            forced=forced,
+            reason=reason,
+            candidates=[_candidate_record(c) for c in decision.candidates] if decision is not None else [],
+            draw_point=draw.point if draw is not None else None,
+            draw_total=draw.total if draw is not None else None,
+        )
+    )
+
+
+def assign_automatically(
+    session, contact: Contact, rng: random.Random | None = None, *, trigger: str, actor: Actor
+) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
     Loads the candidates with their loads (one query) and picks by weight.
@@ -204,21 +294,27 @@ def assign_automatically(session, contact: Contact, rng: random.Random | None = 
     releases that operator's row lock: a transaction holds at most one operator
     lock at any moment, so two re-picking transactions cannot deadlock. On
     SQLite the write transaction (BEGIN IMMEDIATE) already makes the loads
-    current. Leaves the contact unassigned when nobody is eligible. Returns the
-    operator id or None. Flushes, never commits.
+    current. Leaves the contact unassigned when nobody is eligible.
+
+    A new contact is inserted here, already carrying its operator; the change (or,
+    at intake, finding nobody) is recorded with the candidates and the draw.
+    Returns the operator id or None. Flushes, never commits.
     """
     rng = rng or _default_rng
+    from_operator_id = contact.operator_id
     for _ in range(MAX_PICK_ATTEMPTS):
-        operator_id = choose_operator(load_candidates(session, contact.source_id), rng)
-        if operator_id is None:
+        decision = decide(load_candidates(session, contact.source_id), rng)
+        if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
             break
-        if _lock_if_room(session, operator_id):
-            _set_operator(contact, operator_id)
-            session.flush()
-            return operator_id
-    _set_operator(contact, None)
+    else:  # every pick filled up under us: the contact waits
+        decision = Decision(None, "none", decision.candidates, None)
+    _set_operator(contact, decision.operator_id)
+    session.add(contact)
     session.flush()
-    return None
+    if decision.operator_id is not None or trigger == "intake":
+        _record(session, contact, from_operator_id, trigger=trigger, rule=decision.rule, actor=actor,
+                decision=decision)
+    return decision.operator_id
 
 
 def _lock_if_room(session, operator_id: int) -> bool:
@@ -250,11 +346,20 @@ def _has_room(session, operator_id: int) -> bool:
     )
 
 
-def assign_manually(session, contact: Contact, operator_id: int, *, force: bool = False) -> None:
+def assign_manually(
+    session,
+    contact: Contact,
+    operator_id: int,
+    *,
+    actor: Actor,
+    force: bool = False,
+    reason: str | None = None,
+) -> None:
     """A manager hands ``contact`` to an operator, inside the caller's write transaction.
 
     Refuses (``AssignmentRefused``) a closed contact, an unknown operator, and —
-    unless ``force`` — an inactive operator or one at their limit.
+    unless ``force`` — an inactive operator or one at their limit. The change is
+    recorded with ``reason``.
     """
     if not contact.is_open:
         raise AssignmentRefused("closed", "A closed contact cannot be reassigned.")
@@ -268,8 +373,11 @@ def assign_manually(session, contact: Contact, operator_id: int, *, force: bool 
         return
     if not force:
         _check_room_for_manual(session, operator)
+    from_operator_id = contact.operator_id
     _set_operator(contact, operator_id)
     session.flush()
+    _record(session, contact, from_operator_id, trigger="manual", rule="manual", actor=actor,
+            forced=force, reason=reason)
 
 
 def _check_room_for_manual(session, operator: Operator) -> None:
@@ -284,13 +392,17 @@ def _check_room_for_manual(session, operator: Operator) -> None:
         )
 
 
-def unassign(session, contact: Contact) -> None:
+def unassign(session, contact: Contact, *, actor: Actor, reason: str | None = None) -> None:
     """Take the operator off an open contact; it waits as ``new`` for the next one."""
     if not contact.is_open:
         raise AssignmentRefused("closed", "A closed contact cannot be reassigned.")
+    from_operator_id = contact.operator_id
     _set_operator(contact, None)
     contact.status = "new"
     session.flush()
+    if from_operator_id is not None:
+        _record(session, contact, from_operator_id, trigger="unassign", rule="manual", actor=actor,
+                reason=reason)
 
 
 def waiting_contacts(session, source_id: int | None = None) -> list[tuple[int, int]]:
@@ -300,7 +412,9 @@ def waiting_contacts(session, source_id: int | None = None) -> list[tuple[int, i
     ).all()
 
 
-def assign_waiting(session, contact_id: int, rng: random.Random | None = None) -> bool | None:
+def assign_waiting(
+    session, contact_id: int, rng: random.Random | None = None, *, trigger: str, actor: Actor
+) -> bool | None:
     """Give one waiting contact an operator, inside the caller's write transaction.
 
     The contact is locked and re-read first: True when it was assigned, False when
@@ -311,4 +425,4 @@ def assign_waiting(session, contact_id: int, rng: random.Random | None = None) -
     ).scalar_one_or_none()
     if contact is None or contact.operator_id is not None or not contact.is_open:
         return None
-    return assign_automatically(session, contact, rng) is not None
+    return assign_automatically(session, contact, rng, trigger=trigger, actor=actor) is not None

@@ -84,7 +84,7 @@ def source_exists(session, source_id: int) -> bool:
     return session.execute(select(Source.id).where(Source.id == source_id)).first() is not None
 
 
-def receive_contact(session, fields: ContactFields) -> Contact:
+def receive_contact(session, fields: ContactFields, actor: distribution.Actor) -> Contact:
     """Store a contact and let the distribution pick its operator. Caller commits."""
     if not source_exists(session, fields.source_id):
         raise InvalidError(
@@ -92,13 +92,10 @@ def receive_contact(session, fields: ContactFields) -> Contact:
             [{"field": "source_id", "message": "no source with this id"}],
         )
     lead = find_or_create_lead(session, fields)
-    # Picked before the contact joins the session, so it is written by one INSERT
-    # that already carries its operator.
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
-    distribution.assign_automatically(session, contact)
-    session.add(contact)
     contact.lead = lead  # set once in the session; the response shows it without a query
-    session.flush()
+    # Picked before the contact is written, so one INSERT already carries its operator.
+    distribution.assign_automatically(session, contact, trigger="intake", actor=actor)
     return contact
 
 
@@ -151,6 +148,7 @@ def receive_contact_once(
     idempotency_key: str | None,
     fingerprint: str,
     ttl: timedelta,
+    actor: distribution.Actor,
 ) -> StoredResponse:
     """Receive a contact at most once per (token, Idempotency-Key), in the caller's write transaction.
 
@@ -162,7 +160,7 @@ def receive_contact_once(
         key_id, earlier = _claim_key(session, token_id, idempotency_key, fingerprint, ttl)
         if earlier is not None:
             return earlier
-    contact = receive_contact(session, fields)
+    contact = receive_contact(session, fields, actor)
     body = render(contact)
     if key_id is not None:
         key_row = session.get(IdempotencyKey, key_id)

@@ -20,7 +20,7 @@ class RedistributionResult:
 
 
 def redistribute(
-    session, source_id: int | None = None, rng: random.Random | None = None
+    session, source_id: int | None = None, rng: random.Random | None = None, *, actor: distribution.Actor
 ) -> RedistributionResult:
     """Run the distribution for every unassigned open contact, oldest first.
 
@@ -36,7 +36,9 @@ def redistribute(
             still_waiting += 1
             continue
         with write_transaction(session):
-            outcome = distribution.assign_waiting(session, contact_id, rng)
+            outcome = distribution.assign_waiting(
+                session, contact_id, rng, trigger="redistribute", actor=actor
+            )
         if outcome is True:
             assigned += 1
         elif outcome is False:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -145,6 +147,32 @@ class Contact(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_CONTACT_STATUSES
+
+
+ASSIGNMENT_TRIGGERS = ("intake", "manual", "drain", "sweep", "redistribute", "timeout", "unassign", "merge")
+
+
+class Assignment(db.Model):
+    """One change of a contact's operator (or an intake that found nobody), and why."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_contact_id_id", "contact_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    trigger: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(8))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    from_operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    forced: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Every operator weighted on the source at that moment, as the pick saw them.
+    candidates: Mapped[list] = mapped_column(JSON, default=list)
+    draw_point: Mapped[int | None] = mapped_column(BigInteger)
+    draw_total: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ApiToken(db.Model):

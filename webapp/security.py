@@ -12,6 +12,7 @@ from functools import wraps
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from webapp.distribution import Actor
 from webapp.extensions import db, login_manager
 from webapp.users import load_session_user
 
@@ -40,6 +41,11 @@ def security_headers(response):
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def dashboard_actor() -> Actor:
+    """The signed-in user, as assignment records name them."""
+    return Actor("user", current_user.username)
 
 
 def redirect_to_login(message: str | None = None, status: int = 401):

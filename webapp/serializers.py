@@ -44,6 +44,23 @@ def lead_json(lead) -> dict:
     }
 
 
+def assignment_json(record) -> dict:
+    return {
+        "id": record.id,
+        "contact_id": record.contact_id,
+        "at": iso(record.at),
+        "trigger": record.trigger,
+        "rule": record.rule,
+        "actor": {"kind": record.actor_kind, "name": record.actor_name},
+        "from_operator_id": record.from_operator_id,
+        "operator_id": record.operator_id,
+        "forced": record.forced,
+        "reason": record.reason,
+        "candidates": record.candidates,
+        "draw": {"point": record.draw_point, "total": record.draw_total} if record.draw_total else None,
+    }
+
+
 def contact_json(contact) -> dict:
     return {
         "id": contact.id,

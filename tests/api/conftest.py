@@ -20,6 +20,7 @@ SNAPSHOT_TABLES = {
     "leads": "*",
     "contacts": "*",
     "idempotency_keys": "*",
+    "assignments": "*",
     "users": "*",
     # last_used_at moves when a token is first used: that is not a change a request asked for.
     "api_tokens": "id, name, token_hash, is_admin, source_id, revoked_at",

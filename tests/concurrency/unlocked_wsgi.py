@@ -28,10 +28,11 @@ RACE_DELAY = float(os.environ.get("UNLOCKED_RACE_DELAY", "0.05"))
 _stale_pick: dict[str, int | None] = {}
 
 
-def _write_stale_pick(session, contact, rng=None):
+def _write_stale_pick(session, contact, rng=None, **_record_details):
     operator_id = _stale_pick.pop("operator_id", None)
     contact.operator_id = operator_id
     contact.assigned_at = utcnow() if operator_id is not None else None
+    session.add(contact)
     session.flush()
     return operator_id
 

@@ -79,6 +79,7 @@ EXPECTED = {
     ("api.create_contact", "POST"): row(401, 201, 201, 401, 401),
     ("api.list_contacts", "GET"): BOT_API_READ,
     ("api.get_contact", "GET"): BOT_API_READ,
+    ("api.list_assignments", "GET"): BOT_API_READ,
     ("api.set_contact_operator", "PUT"): ADMIN_API,
     ("api.set_contact_status", "PUT"): ADMIN_API,
     ("api.redistribute", "POST"): ADMIN_API,

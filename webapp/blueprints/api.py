@@ -11,6 +11,7 @@ from sqlalchemy import select
 from webapp import contacts as contact_service
 from webapp import directory, intake, jobs
 from webapp.api_schemas import (
+    AssignmentList,
     ContactCreate,
     ContactOperatorUpdate,
     ContactOut,
@@ -33,6 +34,7 @@ from webapp.api_schemas import (
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
+    api_actor,
     existing,
     idempotency_key,
     parse_body,
@@ -46,7 +48,7 @@ from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
-from webapp.serializers import contact_json, lead_json, operator_json, source_json
+from webapp.serializers import assignment_json, contact_json, lead_json, operator_json, source_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -220,6 +222,7 @@ def create_contact():
             idempotency_key=key,
             fingerprint=intake.body_fingerprint(raw),
             ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
+            actor=api_actor(),
         )
     response = Response(stored.body, status=stored.status, mimetype="application/json")
     if stored.replayed:
@@ -267,6 +270,17 @@ def get_contact(contact_id):
     return jsonify(contact_json(contact))
 
 
+@bp.get("/contacts/<int:contact_id>/assignments")
+@operation("The assignment history of a contact, oldest first", AssignmentList, bot_allowed=True)
+def list_assignments(contact_id):
+    """Every change of the contact's operator, with the candidates and the draw that explain it."""
+    contact = existing(Contact, contact_id)
+    if not g.api_identity.is_admin and contact.source_id != g.api_identity.source_id:
+        raise ApiProblem(403, "This token may only read contacts of its own source.")
+    records = contact_service.assignment_history(db.session, contact_id)
+    return jsonify(items=[assignment_json(record) for record in records])
+
+
 @bp.put("/contacts/<int:contact_id>/status")
 @operation("Change a contact's status", ContactOut, body=ContactStatusUpdate, errors=(409,))
 def set_contact_status(contact_id):
@@ -286,7 +300,12 @@ def set_contact_operator(contact_id):
     fields, _ = parse_body(ContactOperatorUpdate)
     with write_transaction(db.session):
         contact = contact_service.set_operator(
-            db.session, contact_id, fields.operator_id, force=fields.force
+            db.session,
+            contact_id,
+            fields.operator_id,
+            actor=api_actor(),
+            force=fields.force,
+            reason=fields.reason,
         )
         body = contact_json(contact)
     return jsonify(body)
@@ -301,7 +320,7 @@ def redistribute():
         raise ApiProblem(
             422, "No such source.", errors=[{"field": "source_id", "message": "no source with this id"}]
         )
-    result = jobs.redistribute(db.session, fields.source_id)
+    result = jobs.redistribute(db.session, fields.source_id, actor=api_actor())
     return jsonify(assigned=result.assigned, unassigned=result.unassigned)
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from webapp import tokens
 from webapp.api_schemas import MAX_ID
 from webapp.database import write_transaction
+from webapp.distribution import Actor
 from webapp.extensions import db
 from webapp.problems import ApiProblem
 
@@ -54,6 +55,11 @@ def require_token() -> None:
         with write_transaction(db.session):
             tokens.record_use(db.session, identity.token_id)
     g.api_identity = identity
+
+
+def api_actor() -> Actor:
+    """The calling token, as assignment records name it."""
+    return Actor("token", g.api_identity.name)
 
 
 def _field_path(location) -> str:

@@ -22,7 +22,7 @@ from webapp.presentation import CONTACT_STATUS_LABELS
 from webapp.queries import board as board_queries
 from webapp.queries import operators as operator_queries
 from webapp.queries import sources as source_queries
-from webapp.security import staff_required
+from webapp.security import dashboard_actor, staff_required
 
 bp = Blueprint("board", __name__)
 TEMPLATE = "board/index.html"
@@ -129,7 +129,9 @@ def assign(contact_id):
             {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false")},
         )
         with write_transaction(db.session):
-            contact = contacts.set_operator(db.session, contact_id, fields.operator_id, force=fields.force)
+            contact = contacts.set_operator(
+                db.session, contact_id, fields.operator_id, actor=dashboard_actor(), force=fields.force
+            )
     except (FormErrors, DomainError) as error:
         errors = {"operator_id": first_message(error)}
         response = render_page(ASSIGN_TEMPLATE, "assign_form", 422,
@@ -147,7 +149,7 @@ def unassign(contact_id):
     get_existing(db.session, Contact, contact_id)
     try:
         with write_transaction(db.session):
-            contacts.set_operator(db.session, contact_id, None)
+            contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor())
     except DomainError as error:
         return _refused(error)
     flash(f"Contact #{contact_id} is unassigned.", "success")
@@ -176,7 +178,7 @@ def set_status(contact_id):
 @staff_required
 def redistribute():
     """Run the distribution over the unassigned open contacts (of the filtered source) and say how it went."""
-    result = jobs.redistribute(db.session, board_filter(request.form).source_id)
+    result = jobs.redistribute(db.session, board_filter(request.form).source_id, actor=dashboard_actor())
     total = result.assigned + result.unassigned
     flash(f"{result.assigned} of {total} found an operator.", "success" if result.assigned else "info")
     return _after_action()
