@@ -37,15 +37,13 @@ from webapp.api_schemas import (
 from webapp.errors import ConflictError, DomainError, InvalidError, NotFoundError
 from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
-from webapp.openapi import build_document, operation
+from webapp.openapi import bot_allowed, build_document, operation
 from webapp.problems import ApiProblem, problem_response
 from webapp.serializers import contact_json, lead_json, operator_json, source_json
 from webapp.tokens import authenticate, hash_token
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# What a bot (source) token may call; everything else needs an admin token.
-BOT_ENDPOINTS = {"api.create_contact", "api.list_contacts", "api.get_contact"}
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 DOMAIN_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422}
 # Collections are declared without their trailing slash and with strict_slashes=False:
@@ -88,7 +86,8 @@ def require_token():
         identity = authenticate(db.session, token.strip())
     if identity is None:
         raise ApiProblem(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
-    if not identity.is_admin and request.endpoint not in BOT_ENDPOINTS:
+    # What a bot token may call is declared once, by operation(..., bot_allowed=True).
+    if not identity.is_admin and not bot_allowed(current_app.view_functions.get(request.endpoint)):
         raise ApiProblem(403, "This token may not call this endpoint.")
     g.api_identity = identity
 
@@ -294,7 +293,7 @@ def _idempotency_key() -> str | None:
     request_headers={
         "Idempotency-Key": (
             "A repeat with the same key and body within 24 hours replays the first answer.",
-            {"type": "string", "minLength": 1, "maxLength": 255},
+            {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
         )
     },
 )
