@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.conftest import PASSWORD
 from tests.servers import gunicorn_server
-from webapp import users
 from webapp.extensions import db
 from webapp.tokens import create_token
 
@@ -29,7 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PASSWORD = "correct horse battery"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Longer than the board's poll interval (3 s) with room for a slow machine.
 POLL_TIMEOUT_MS = 10_000
@@ -138,16 +137,6 @@ def api(driver, live_server, app):
     )
     yield request_context
     request_context.dispose()
-
-
-@pytest.fixture
-def supervisor_user(app):
-    return users.create_user(db.session, "sue", PASSWORD, "supervisor")
-
-
-@pytest.fixture
-def manager_user(app):
-    return users.create_user(db.session, "max", PASSWORD, "manager")
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:
