@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from webapp.contacts import decode_cursor
+
 # PostgreSQL's integer column: larger ids cannot name a row.
 MAX_ID = 2**31 - 1
 
@@ -258,9 +260,14 @@ def _cursor_pattern() -> str:
 CURSOR_PATTERN = _cursor_pattern()
 
 
-def _cursor(value: str) -> str:
+def _cursor(value: str) -> str | None:
     if re.fullmatch(CURSOR_PATTERN, value) is None:
         raise ValueError("not a cursor from this API")
+    # A cursor reads "the contacts below id N". No id exceeds MAX_ID, so below a larger
+    # N is every contact: the first page, as without a cursor (and N never reaches
+    # PostgreSQL's integer column, which would refuse it with a 500).
+    if decode_cursor(value) > MAX_ID:
+        return None
     return value
 
 

@@ -103,6 +103,15 @@ def test_every_string_of_the_documented_pattern_is_a_cursor(cursor):
     assert decode_cursor(cursor) is not None
 
 
+@pytest.mark.parametrize("contact_id", [2**31, 10**11 - 1])
+def test_a_cursor_past_every_id_reads_from_the_first_page(api, team, contact_id):
+    # "Below id N" for an N no row can have is every contact; PostgreSQL once answered 500.
+    newest = make_contact(make_source("Widget")).id
+    response = api.get("/api/v1/contacts/", query_string={"cursor": encode_cursor(contact_id)})
+    assert response.status_code == 200, response.get_json()
+    assert [item["id"] for item in response.get_json()["items"]] == [newest]
+
+
 @pytest.mark.parametrize("cursor", ["not-a-cursor", "YzE=", "Yz", "YzEyMzQ1Njc4OTAxMg", "A" * 80])
 def test_a_string_off_the_pattern_is_422(api, cursor):
     assert_problem(api.get("/api/v1/contacts/", query_string={"cursor": cursor}), 422, field="cursor")
