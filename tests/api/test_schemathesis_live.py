@@ -4,7 +4,7 @@ What a client sees is what is checked: `st run .../api/v1/openapi.json --checks 
 every phase (the stateful one included), once with an admin token over every operation
 and once with a source token over the operations a source token may call (those its
 views declare with ``operation(..., bot_allowed=True)``). A fixed seed and a bounded
-number of examples keep the run repeatable and about half a minute per token. The rules
+number of examples keep the run repeatable and under a minute per token. The rules
 of the contract that JSON Schema cannot state live in schemathesis.toml at the root, which
 a hand-run `st run` from there reads too.
 """
@@ -29,7 +29,7 @@ ST = str(Path(sys.executable).with_name("st"))
 CONFIG = ROOT / "schemathesis.toml"
 SEED = 8
 MAX_EXAMPLES = 100
-# Far above a run's half minute; only a hung server would reach it.
+# Far above a run's minute; only a hung server would reach it.
 RUN_TIMEOUT_SECONDS = 600
 
 
