@@ -33,8 +33,9 @@ run: $(VENV)/.run-installed
 system-packages:
 	scripts/ensure-system-packages.sh
 
-## make test: the whole suite, on SQLite and then on a throwaway PostgreSQL cluster
+## make test: ruff check (make lint), then the whole suite on SQLite and on a throwaway PostgreSQL cluster
 test: $(VENV)/.test-installed system-packages
+	$(MAKE) lint
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgresql
 
@@ -49,6 +50,7 @@ bench: $(VENV)/.run-installed
 	scripts/ensure-system-packages.sh wrk
 	$(BIN)/python -m bench.run
 
+## make lint: the rules configured in pyproject.toml; make test runs it first, so CI fails on lint
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 

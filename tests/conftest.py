@@ -1,8 +1,16 @@
-"""Shared fixtures: a fresh migrated database per test, the app, clients, tokens.
+"""Shared fixtures: a fresh migrated database per test, the app, clients, tokens, users.
 
 The backend comes from LEADCRM_TEST_BACKEND: "sqlite" (default; a real file per
 test, copied from one migrated template) or "postgresql" (a throwaway cluster
 started for the run; tables emptied between tests).
+
+One app-context policy, for every suite: the test's own code (builders, reads) runs
+in the app context the ``app`` fixture holds for the whole test, and every request runs
+in an app context of its own, as on a real server: a test-client request too (see
+IsolatedClient), not only one to a live gunicorn. So no request shares ``g`` or the
+database session with the test or with another request; the test sees what requests
+committed once it ends its own read transaction (``db.session.rollback()``), and ends
+it (``db.session.remove()``) before a live server works on the same database.
 """
 
 from __future__ import annotations
@@ -11,9 +19,10 @@ import os
 import shutil
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from tests.builders import make_token
+from tests.builders import make_token, make_user
 from tests.postgres import postgres_cluster
 from webapp import create_app
 from webapp.extensions import db
@@ -82,9 +91,23 @@ def app_config(database_url):
     return {"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret"}
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in an app context of its own, as on a real server.
+
+    A request pushed while the ``app`` fixture's context is open would reuse it: ``g``
+    (Flask-Login's cached user, Flask-WTF's token) and the database session would then
+    leak between the test and its requests, and from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -146,3 +169,18 @@ def api(client, admin_token):
 def bot_api(client, source_id: int) -> ApiClient:
     """An API client holding a new bot token of ``source_id``."""
     return ApiClient(client, make_token(f"bot-{source_id}", source_id=source_id)[1])
+
+
+# --- Dashboard users (the dashboard and browser suites sign them in) ---------------
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def supervisor_user(app):
+    return make_user("sue", PASSWORD, "supervisor")
+
+
+@pytest.fixture
+def manager_user(app):
+    return make_user("max", PASSWORD, "manager")

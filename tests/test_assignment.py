@@ -19,9 +19,11 @@ def test_inactive_full_and_unweighted_operators_never_get_contacts(app):
     unweighted = make_operator()
     source = make_source(weights={eligible: 1, inactive: 50, full: 50})
     other = make_source(weights={unweighted: 1})
-    assert other.id != source.id
     owners = {make_contact(source).operator_id for _ in range(30)}
     assert owners == {eligible.id}
+    # The unweighted one was passed over for its missing weight on this source alone:
+    # active and with room, it takes the other source's contact.
+    assert make_contact(other).operator_id == unweighted.id
 
 
 def test_nobody_eligible_leaves_the_contact_unassigned(app):

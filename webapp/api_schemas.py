@@ -6,10 +6,13 @@ generated from the same models, so the docs cannot drift from the code.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from webapp.contacts import decode_cursor
 
 # PostgreSQL's integer column: larger ids cannot name a row.
 MAX_ID = 2**31 - 1
@@ -26,28 +29,54 @@ def _storable(value: str) -> str:
     return value
 
 
+def _whole_float_as_int(value):
+    # JSON Schema counts 211.0 as an integer, and some encoders write whole numbers so.
+    # Anything else (a fraction, a bool, a numeric string) is left for the strict int
+    # check to refuse.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _integer_as_text(value):
     # Bots often send numeric ids; they are stored as their decimal string.
+    value = _whole_float_as_int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return value
 
 
+def _without_default(schema: dict) -> None:
+    # For a field whose default depends on the caller, "default": null would be a lie.
+    schema.pop("default", None)
+
+
+# Documents what _storable refuses (as a pattern, not enforced twice): a NUL anywhere.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
 def Text(min_length: int = 0, max_length: int | None = None):  # noqa: N802 - a type factory
     return Annotated[
         str,
-        Field(min_length=min_length, max_length=max_length),
+        Field(min_length=min_length, max_length=max_length, json_schema_extra={"pattern": NO_NUL_PATTERN}),
         AfterValidator(_storable),
     ]
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+def Integer(minimum: int, maximum: int):  # noqa: N802 - a type factory
+    """A JSON integer in [minimum, maximum]; whole floats such as 211.0 count."""
+    # Field first: constraints after a validator would be documented as "ge"/"le", not JSON Schema.
+    return Annotated[int, Field(ge=minimum, le=maximum), BeforeValidator(_whole_float_as_int)]
+
+
+Id = Integer(1, MAX_ID)
+ContactLimit = Integer(0, 100_000)
 OperatorStatus = Literal["active", "inactive"]
 ContactStatus = Literal["new", "in_progress", "closed"]
 
 
 class RequestModel(BaseModel):
-    # strict: "5" is not 5 and true is not 1; unknown fields are ignored so that
+    # strict: "5" is not 5 and true is not 1 (211.0 is 211: see Integer); unknown fields are ignored so that
     # bots written against a later version keep working.
     model_config = ConfigDict(strict=True, extra="ignore")
 
@@ -55,7 +84,7 @@ class RequestModel(BaseModel):
 class OperatorCreate(RequestModel):
     name: Text(1, 200)
     status: OperatorStatus = "active"
-    max_active_contacts: Annotated[int, Field(ge=0, le=100_000)]
+    max_active_contacts: ContactLimit
 
 
 class OperatorStatusUpdate(RequestModel):
@@ -64,7 +93,7 @@ class OperatorStatusUpdate(RequestModel):
 
 class OperatorUpdate(RequestModel):
     name: Text(1, 200) | None = None
-    max_active_contacts: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    max_active_contacts: ContactLimit | None = None
 
 
 class SourceCreate(RequestModel):
@@ -74,7 +103,7 @@ class SourceCreate(RequestModel):
 
 class WeightItem(RequestModel):
     operator_id: Id
-    weight: Annotated[int, Field(ge=0, le=1_000_000)]
+    weight: Integer(0, 1_000_000)
 
 
 class WeightsUpdate(RequestModel):
@@ -85,10 +114,26 @@ class ContactCreate(RequestModel):
     external_id: Annotated[
         Text(1, 255),
         BeforeValidator(_integer_as_text),
-        Field(description="A string, or an integer stored as its decimal string."),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL_PATTERN},
+                    {"type": "integer"},
+                ],
+                "description": "A string, or an integer stored as its decimal string (1 to 255 characters).",
+            }
+        ),
     ]
-    source_id: Id | None = Field(
-        None, description="Required with an admin token; a bot token's own source by default."
+    # Not nullable and not in "required": an admin token must send it (else 422), a
+    # source token may leave it out. JSON Schema cannot tie a field to the token, so
+    # the description says it.
+    source_id: Id = Field(
+        None,
+        description=(
+            "Required with an admin token (422 without it). A source token may leave it out: "
+            "its own source is used; any other source is a 403."
+        ),
+        json_schema_extra=_without_default,
     )
     email: Text(1, 254) | None = None
     phone: Text(1, 50) | None = None
@@ -238,6 +283,41 @@ class Problem(BaseModel):
 # --- Query strings (lax: every value arrives as text) ------------------------
 
 
+def _cursor_pattern() -> str:
+    """The shape of contacts.encode_cursor's cursors: unpadded urlsafe base64 of "c<digits>".
+
+    Spelled out so that a client (or a fuzzer) can tell a cursor from noise: each base64
+    group of three ASCII digits has a fixed shape, and the first group starts with "c".
+    Up to 11 digits, as decode_cursor allows; every match is a cursor decode_cursor reads.
+    """
+    digit_head = "(?:[MN][DTjz]|O[DT])"  # a digit, then the high bits of the next one
+    group = f"{digit_head}[AEIMQUYcgk][w-z0-5]"  # three digits
+    two_left = f"{digit_head}[AEIMQUYcgk]"
+    one_left = "(?:[MN][AQgw]|O[AQ])"
+    return f"^Yz[AEIMQUYcgk](?:[w-z0-5](?:{group}){{0,2}}(?:{group}|{two_left}|{one_left})?)?$"
+
+
+CURSOR_PATTERN = _cursor_pattern()
+
+
+def _cursor(value: str) -> str | None:
+    if re.fullmatch(CURSOR_PATTERN, value) is None:
+        raise ValueError("not a cursor from this API")
+    # A cursor reads "the contacts below id N". No id exceeds MAX_ID, so below a larger
+    # N is every contact: the first page, as without a cursor (and N never reaches
+    # PostgreSQL's integer column, which would refuse it with a 500).
+    if decode_cursor(value) > MAX_ID:
+        return None
+    return value
+
+
+Cursor = Annotated[
+    str,
+    AfterValidator(_cursor),
+    WithJsonSchema({"type": "string", "pattern": CURSOR_PATTERN, "description": "next_cursor of a page"}),
+]
+
+
 class ContactQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -246,8 +326,8 @@ class ContactQuery(BaseModel):
     operator_id: Id | None = None
     lead_id: Id | None = None
     unassigned: bool = False
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
-    cursor: Annotated[str, Field(max_length=64)] | None = None
+    limit: Integer(1, 500) = 50
+    cursor: Cursor | None = None
 
 
 class LeadQuery(BaseModel):

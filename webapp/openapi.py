@@ -20,6 +20,7 @@ COMMON_ERRORS = {
     401: "No token, or an unknown or revoked token.",
     403: "The token may not do this.",
     413: "Body larger than the configured maximum.",
+    414: "URL longer than the server in front of the app reads (gunicorn: a 4094-byte request line).",
     415: "Body is not application/json.",
     422: "A field is missing, of the wrong type, out of range, or names no row.",
     429: "A configured rate limit was exceeded.",
@@ -72,6 +73,21 @@ def operation(
     return decorate
 
 
+def bot_allowed(view) -> bool:
+    """Whether a source (bot) token may call ``view``: declared by ``operation(..., bot_allowed=True)``."""
+    spec = getattr(view, "openapi", None)
+    return spec is not None and spec.bot_allowed
+
+
+def operation_id(endpoint: str) -> str:
+    return endpoint.split(".")[-1]
+
+
+def bot_operation_ids(app) -> set[str]:
+    """The operationIds a bot token may call."""
+    return {operation_id(endpoint) for endpoint, view in app.view_functions.items() if bot_allowed(view)}
+
+
 def _all_models():
     return [
         value
@@ -94,7 +110,13 @@ PROBLEM_HEADERS = {
 }
 
 
+# Answered by gunicorn before the app sees the request, so in its own format.
+NOT_A_PROBLEM = {414: {"text/html": {"schema": {"type": "string"}}}}
+
+
 def _problem(code: int, description: str) -> dict:
+    if code in NOT_A_PROBLEM:
+        return {"description": description, "content": NOT_A_PROBLEM[code]}
     problem = {
         "description": description,
         "content": {"application/problem+json": {"schema": _ref(api_schemas.Problem)}},
@@ -116,10 +138,22 @@ def _path_and_parameters(rule) -> tuple[str, list]:
     return path, parameters
 
 
+def _without_null(prop: dict) -> dict:
+    """A query parameter is left out, never null: drop the model's "or null" and its null default."""
+    options = prop.get("anyOf", [])
+    if {"type": "null"} not in options:
+        return prop
+    rest = [option for option in options if option != {"type": "null"}]
+    kept = {key: value for key, value in prop.items() if key != "anyOf"}
+    if kept.get("default", 0) is None:
+        del kept["default"]
+    return kept | (rest[0] if len(rest) == 1 else {"anyOf": rest})
+
+
 def _query_parameters(model) -> list:
     schema = model.model_json_schema()
     return [
-        {"name": name, "in": "query", "required": False, "schema": prop}
+        {"name": name, "in": "query", "required": False, "schema": _without_null(prop)}
         for name, prop in schema["properties"].items()
     ]
 
@@ -134,7 +168,7 @@ def _responses(spec: Operation, path_has_id: bool) -> dict:
         }
     responses = {str(spec.status): success}
     # 403: a bot token on an admin endpoint, or on a bot endpoint outside its own source.
-    codes = {401, 403, 429, 503} | set(spec.errors)
+    codes = {401, 403, 414, 429, 503} | set(spec.errors)
     if spec.body is not None:
         codes |= {400, 413, 415, 422}
     if spec.query is not None:
@@ -155,7 +189,7 @@ def _operation_object(rule, spec: Operation) -> dict:
         for name, (text, schema) in spec.request_headers.items()
     ]
     operation_object = {
-        "operationId": rule.endpoint.split(".")[-1],
+        "operationId": operation_id(rule.endpoint),
         "summary": spec.summary,
         "description": (
             "Admin token, or a source (bot) token for its own source."

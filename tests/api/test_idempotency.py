@@ -95,6 +95,7 @@ def age_keys(hours: int, key: str | None = None) -> None:
     statement = update(IdempotencyKey).values(created_at=utcnow() - timedelta(hours=hours))
     if key is not None:
         statement = statement.where(IdempotencyKey.key == key)
+    db.session.rollback()  # end the test's read transaction: a write must start on the latest state
     db.session.execute(statement)
     db.session.commit()
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.builders import make_token, make_user
+from tests.builders import make_token
+from tests.conftest import PASSWORD
 from tests.servers import gunicorn_server
 from webapp.extensions import db
 
@@ -28,7 +29,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-PASSWORD = "correct horse battery"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Longer than the board's poll interval (3 s) with room for a slow machine.
 POLL_TIMEOUT_MS = 10_000
@@ -137,16 +137,6 @@ def api(driver, live_server, app):
     )
     yield request_context
     request_context.dispose()
-
-
-@pytest.fixture
-def supervisor_user(app):
-    return make_user("sue", PASSWORD, "supervisor")
-
-
-@pytest.fixture
-def manager_user(app):
-    return make_user("max", PASSWORD, "manager")
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:

@@ -1,8 +1,9 @@
-"""The scenario every load starts from, and the calls bots send."""
+"""The scenario every load starts from, the calls bots send, and waiting for a load to get somewhere."""
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -60,3 +61,12 @@ def external_ids(count: int, repeated_fraction: float, seed: int) -> list[str]:
     ids = fresh + [rng.choice(fresh) for _ in range(count - len(fresh))]
     rng.shuffle(ids)
     return ids
+
+
+def wait_for(condition, timeout: float) -> None:
+    """Return once ``condition()`` holds (checked every 10 ms); fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.01)

@@ -22,21 +22,13 @@ from tests.concurrency.checks import (
     rows,
     scalar,
 )
-from tests.concurrency.conftest import CONTACTS_PATH, SERVER_ENV, contact_call
+from tests.concurrency.conftest import CONTACTS_PATH, SERVER_ENV, contact_call, wait_for
 from tests.concurrency.harness import Load
 from tests.servers import gunicorn_server, kill_tree
 
 pytestmark = pytest.mark.concurrency
 
 KEYED_POSTS = 3000
-
-
-def wait_for(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 def _run_in_background(load: Load) -> threading.Thread:
@@ -199,7 +191,6 @@ def test_a_write_lock_held_past_the_timeout_answers_503_and_writes_nothing(scena
         assert counts == [(0, 0, 0)], name
         retried = client.post(CONTACTS_PATH, json=body, headers=keyed)  # the same key, the lock gone
         assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
-        client.application.extensions["sqlalchemy"].session.remove()
         _empty_contacts(scenario.database_url)
 
 

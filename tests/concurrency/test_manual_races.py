@@ -12,14 +12,13 @@ import http.client
 import json
 import random
 import threading
-import time
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
 
 from tests.concurrency.checks import figures, open_loads, overshoot, rows, stored_contacts
-from tests.concurrency.conftest import SERVER_ENV, contact_call, external_ids
+from tests.concurrency.conftest import SERVER_ENV, contact_call, external_ids, wait_for
 from tests.concurrency.harness import Call, Load
 from tests.servers import gunicorn_server
 
@@ -43,14 +42,6 @@ def manager_calls(acknowledged: list[int], operator_ids: list[int], seed: int):
             yield Call("PUT", f"/api/v1/contacts/{contact_id}/operator", {"operator_id": None})
         else:
             yield Call("PUT", f"/api/v1/contacts/{contact_id}/status", {"status": "closed"})
-
-
-def wait_for(condition, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.01)
 
 
 def switch_off(base_url: str, token: str, operator_id: int) -> int:

@@ -1,53 +1,23 @@
 """Dashboard fixtures: signed-in supervisor and manager clients and a BeautifulSoup request helper.
 
-CSRF is off here (``app_config``) so tests can post plain forms; ``test_csrf.py``
-switches it back on and proves the token is required and carried by htmx.
+The users themselves (supervisor_user, manager_user) and the app-context policy come
+from tests/conftest.py. CSRF is off here (``app_config``) so tests can post plain forms;
+``test_csrf.py`` switches it back on and proves the token is required and carried by htmx.
 """
 
 from __future__ import annotations
 
 import pytest
 from bs4 import BeautifulSoup
-from flask.testing import FlaskClient
 
-from tests.builders import make_user
+from tests.conftest import PASSWORD
 
-PASSWORD = "correct horse battery"
 HTMX = {"HX-Request": "true"}
-
-
-class IsolatedClient(FlaskClient):
-    """Each request in an app context of its own, as on a real server.
-
-    The ``app`` fixture keeps one app context open for the whole test, and a request
-    reuses an open context: ``g`` (Flask-Login's cached user, Flask-WTF's token) would
-    then leak from one request, or one client, into the next.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def app(app):
-    app.test_client_class = IsolatedClient
-    return app
 
 
 @pytest.fixture
 def app_config(app_config):
     return app_config | {"WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "1000 per minute"}
-
-
-@pytest.fixture
-def supervisor_user(app):
-    return make_user("sue", PASSWORD, "supervisor")
-
-
-@pytest.fixture
-def manager_user(app):
-    return make_user("max", PASSWORD, "manager")
 
 
 def sign_in(client, username: str, password: str = PASSWORD):

@@ -205,7 +205,7 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
     request_headers={
         "Idempotency-Key": (
             "A repeat with the same key and body within 24 hours replays the first answer.",
-            {"type": "string", "minLength": 1, "maxLength": 255},
+            {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
         )
     },
 )

@@ -16,6 +16,7 @@ from webapp.api_schemas import MAX_ID
 from webapp.database import write_transaction
 from webapp.distribution import Actor
 from webapp.extensions import db
+from webapp.openapi import bot_allowed
 from webapp.problems import ApiProblem
 
 
@@ -33,10 +34,6 @@ def rate_limit_unset() -> bool:
 PUBLIC_ENDPOINTS = {"api.openapi_document"}
 
 
-def _bots_allowed() -> bool:
-    """Whether the view was documented with ``operation(..., bot_allowed=True)``: the one declaration."""
-    operation = getattr(current_app.view_functions.get(request.endpoint), "openapi", None)
-    return operation is not None and operation.bot_allowed
 
 
 def require_token() -> None:
@@ -49,7 +46,8 @@ def require_token() -> None:
         identity = tokens.authenticate(db.session, token.strip())
     if identity is None:
         raise ApiProblem(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
-    if not identity.is_admin and not _bots_allowed():
+    # What a bot token may call is declared once, by operation(..., bot_allowed=True).
+    if not identity.is_admin and not bot_allowed(current_app.view_functions.get(request.endpoint)):
         raise ApiProblem(403, "This token may not call this endpoint.")
     if identity.use_unrecorded:
         with write_transaction(db.session):
