@@ -18,6 +18,7 @@ from webapp.errors import DomainError, InvalidError
 from webapp.extensions import db
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.security import staff_required
+from webapp.spreadsheet import safe_cell
 
 bp = Blueprint("board", __name__)
 TEMPLATE = "board/index.html"
@@ -211,7 +212,7 @@ def export_csv():
         writer = csv.writer(buffer)
         writer.writerow(stats.EXPORT_FIELDS)
         for row in stats.export_rows(db.session, contact_filter):
-            writer.writerow([_cell(value) for value in row])
+            writer.writerow([safe_cell(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)
