@@ -12,6 +12,7 @@ from webapp import demo, intake, tokens, users
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.private_files import write_private_file
 
 bp = Blueprint("commands", __name__, cli_group=None)
 
@@ -66,9 +67,7 @@ def seed_demo(if_empty):
     path = current_app.config.get("DEMO_CREDENTIALS_FILE") or os.path.join(
         current_app.instance_path, "demo-credentials.txt"
     )
-    with open(path, "w") as handle:
-        handle.write(credentials.as_text())
-    os.chmod(path, 0o600)
+    write_private_file(path, credentials.as_text())
     click.echo(credentials.as_text())
     click.echo(f"(kept in {path})")
 
