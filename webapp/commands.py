@@ -41,15 +41,33 @@ def create_token(name, admin, source_id):
 @click.option("--role", type=click.Choice(["supervisor", "manager"]), required=True)
 def create_user(username, role):
     """Create a dashboard user; the password comes from LEADCRM_PASSWORD or a prompt."""
-    password = os.environ.get("LEADCRM_PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
+    password = _password_from_environment_or_prompt()
     try:
         with write_transaction(db.session):
             users.create_user(db.session, username, password, role)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Created {role} {username!r}.")
+
+
+@bp.cli.command("set-password")
+@click.argument("username")
+def set_password(username):
+    """Set a user's password (LEADCRM_PASSWORD or a prompt); every session of theirs ends."""
+    try:
+        users.get_user_by_name(db.session, username)  # before asking for a password
+        password = _password_from_environment_or_prompt()
+        with write_transaction(db.session):
+            users.set_password(db.session, users.get_user_by_name(db.session, username), password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Password of {username!r} set; every session of theirs has ended.")
+
+
+def _password_from_environment_or_prompt() -> str:
+    return os.environ.get("LEADCRM_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
 
 
 @bp.cli.command("seed-demo")
