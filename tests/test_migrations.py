@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import upgrade
-from sqlalchemy import text
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
 
 from webapp import create_app
 from webapp.extensions import db
@@ -45,3 +45,34 @@ def test_a_database_made_by_the_first_migration_upgrades_with_its_data(tmp_path)
         head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
         db.engine.dispose()
     assert version == head
+
+
+def test_0005_moves_sessions_to_their_own_table_and_signs_everybody_out(database_url):
+    """From 0004 (one users.session_token) to user_sessions, on this run's backend: the users stay,
+    the old tokens — perhaps in stale copies of cookies — are not carried over; and back again."""
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret"})
+    with app.app_context():
+        try:
+            downgrade(revision="0004")
+            with db.engine.begin() as connection:
+                connection.execute(text(
+                    "INSERT INTO users (username, password_hash, role, created_at, session_token) "
+                    "VALUES ('sue', 'pbkdf2:sha256:600000$salt$hash', 'supervisor', '2026-01-01 00:00:00', "
+                    "'an-old-token')"
+                ))
+            upgrade()
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT username, role FROM users")).all() == [
+                    ("sue", "supervisor")
+                ]
+                assert connection.execute(text("SELECT count(*) FROM user_sessions")).scalar_one() == 0
+            columns = {column["name"] for column in inspect(db.engine).get_columns("users")}
+            assert "session_token" not in columns
+            downgrade(revision="0004")
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT username, session_token FROM users")).all() == [
+                    ("sue", None)
+                ]
+        finally:
+            upgrade()  # leave the run's database at head for the tests after this one
+            db.engine.dispose()

@@ -8,6 +8,7 @@ from webapp.config import Config, default_database_url, ensure_secret_key, load_
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
 from webapp.presentation import register_template_helpers
+from webapp.private_files import create_sqlite_file
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
@@ -33,6 +34,7 @@ def configure(app, test_config):
         app.config.update(test_config)
     ensure_secret_key(app.config, app.instance_path)
     url = app.config["DATABASE_URL"] or default_database_url(app.instance_path)
+    create_sqlite_file(url, app.instance_path)  # 0600 (with its -wal and -shm), before SQLite makes it 0644
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         url, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["PG_LOCK_TIMEOUT_MS"]

@@ -12,6 +12,7 @@ from webapp import demo, intake, tokens, users
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.private_files import write_private_file
 
 bp = Blueprint("commands", __name__, cli_group=None)
 
@@ -40,15 +41,33 @@ def create_token(name, admin, source_id):
 @click.option("--role", type=click.Choice(["supervisor", "manager"]), required=True)
 def create_user(username, role):
     """Create a dashboard user; the password comes from LEADCRM_PASSWORD or a prompt."""
-    password = os.environ.get("LEADCRM_PASSWORD") or click.prompt(
-        "Password", hide_input=True, confirmation_prompt=True
-    )
+    password = _password_from_environment_or_prompt()
     try:
         with write_transaction(db.session):
             users.create_user(db.session, username, password, role)
     except DomainError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"Created {role} {username!r}.")
+
+
+@bp.cli.command("set-password")
+@click.argument("username")
+def set_password(username):
+    """Set a user's password (LEADCRM_PASSWORD or a prompt); every session of theirs ends."""
+    try:
+        users.get_user_by_name(db.session, username)  # before asking for a password
+        password = _password_from_environment_or_prompt()
+        with write_transaction(db.session):
+            users.set_password(db.session, users.get_user_by_name(db.session, username), password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Password of {username!r} set; every session of theirs has ended.")
+
+
+def _password_from_environment_or_prompt() -> str:
+    return os.environ.get("LEADCRM_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
 
 
 @bp.cli.command("seed-demo")
@@ -66,9 +85,7 @@ def seed_demo(if_empty):
     path = current_app.config.get("DEMO_CREDENTIALS_FILE") or os.path.join(
         current_app.instance_path, "demo-credentials.txt"
     )
-    with open(path, "w") as handle:
-        handle.write(credentials.as_text())
-    os.chmod(path, 0o600)
+    write_private_file(path, credentials.as_text())
     click.echo(credentials.as_text())
     click.echo(f"(kept in {path})")
 

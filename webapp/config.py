@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from webapp.private_files import publish_private_file
+
 # Settings that may come from the environment, with the type to read them as.
 ENVIRONMENT_SETTINGS = {
     "DATABASE_URL": str,
@@ -55,8 +57,7 @@ def ensure_secret_key(config: dict, instance_path: str) -> None:
         return
     key_file = Path(instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        publish_private_file(key_file, secrets.token_hex(32))  # 0600 from the start
     config["SECRET_KEY"] = key_file.read_text().strip()
 
 

@@ -38,15 +38,16 @@ MESSAGES = [
 
 @dataclass(frozen=True)
 class DemoCredentials:
-    password: str
+    supervisor_password: str
+    manager_password: str
     admin_token: str
     bot_token: str
     bot_source_id: int
 
     def as_text(self) -> str:
         return (
-            f"Dashboard login: {DEMO_SUPERVISOR} / {self.password} (supervisor), "
-            f"{DEMO_MANAGER} / {self.password} (manager)\n"
+            f"Dashboard login (supervisor): {DEMO_SUPERVISOR} / {self.supervisor_password}\n"
+            f"Dashboard login (manager): {DEMO_MANAGER} / {self.manager_password}\n"
             f"Demo admin token: {self.admin_token}\n"
             f"Demo bot token (source {self.bot_source_id}, Telegram bot): {self.bot_token}\n"
         )
@@ -67,12 +68,13 @@ def seed(session) -> DemoCredentials:
         directory.replace_weights(session, source.id, [(operators[op], w) for op, w in weights.items()])
         source_ids.append(source.id)
     _seed_contacts(session, source_ids)
-    password = secrets.token_urlsafe(9)
-    users.create_user(session, DEMO_SUPERVISOR, password, "supervisor")
-    users.create_user(session, DEMO_MANAGER, password, "manager")
+    # A password each: knowing the manager's must not give a supervisor's rights.
+    supervisor_password, manager_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+    users.create_user(session, DEMO_SUPERVISOR, supervisor_password, "supervisor")
+    users.create_user(session, DEMO_MANAGER, manager_password, "manager")
     _row, admin_token = tokens.create_token(session, "demo-admin", is_admin=True)
     _row, bot_token = tokens.create_token(session, "demo-telegram-bot", source_id=source_ids[0])
-    return DemoCredentials(password, admin_token, bot_token, source_ids[0])
+    return DemoCredentials(supervisor_password, manager_password, admin_token, bot_token, source_ids[0])
 
 
 def _seed_contacts(session, source_ids: list[int]) -> None:

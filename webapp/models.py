@@ -215,9 +215,23 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # What the session cookie names instead of the id; a new one on logout makes
-    # every copy of the old cookie worthless (Flask's sessions live in the cookie).
-    session_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class UserSession(db.Model):
+    """One signed-in browser of a user: what its session cookie names instead of the user id.
+
+    Flask's sessions live in the cookie, so a cookie stays valid exactly as long as
+    its row does: sign-in replaces the browser's previous row, sign-out deletes it,
+    "sign out everywhere" and a password change delete every row of the user.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the token in the cookie: a copy of the database signs nobody in.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --- Named queries ---------------------------------------------------------

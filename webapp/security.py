@@ -3,6 +3,9 @@
 Every response — HTML page, HTMX fragment, JSON, static file, error — gets the
 headers from ``security_headers``. The CSP forbids inline script and style, so
 all behaviour lives in static files and htmx runs with ``allowEval: false``.
+Every response but a static file is also ``Cache-Control: no-store``: pages,
+fragments, exports and API answers may carry customer data, and one rule for all
+of them cannot miss a page (the static files carry none and stay cacheable).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ def security_headers(response):
     policy = DOCS_CONTENT_SECURITY_POLICY if request.path == "/docs" else CONTENT_SECURITY_POLICY
     response.headers["Content-Security-Policy"] = policy
     response.headers.update(STATIC_HEADERS)
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.errors import ConflictError, InvalidError
-from webapp.models import USER_ROLES, User
+from webapp.errors import ConflictError, InvalidError, NotFoundError
+from webapp.models import USER_ROLES, User, UserSession
 
 # Werkzeug's default (scrypt N=2^15) is below OWASP ASVS's minimum; this is at it.
 PASSWORD_METHOD = "pbkdf2:sha256:600000"
@@ -25,14 +26,54 @@ def create_user(session, username: str, password: str, role: str) -> User:
         raise InvalidError(f"Role must be one of {', '.join(USER_ROLES)}.")
     if not username or len(username) > 80:
         raise InvalidError("A username is 1 to 80 characters.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidError(f"A password is at least {MIN_PASSWORD_LENGTH} characters.")
+    _check_password(password)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise ConflictError(f"User {username!r} already exists.")
     user = User(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()
     return user
+
+
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise _invalid(field, f"A password is at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def _invalid(field: str, message: str) -> InvalidError:
+    return InvalidError(message, errors=[{"field": field, "message": message}])
+
+
+def get_user_by_name(session, username: str) -> User:
+    """The user called ``username``; NotFoundError if there is none."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise NotFoundError(f"There is no user {username!r}.")
+    return user
+
+
+def set_password(session, user: User, password: str, field: str = "password") -> User:
+    """Give ``user`` a new password and end every session they have (signing in takes the new one).
+
+    A password shorter than MIN_PASSWORD_LENGTH raises InvalidError naming ``field``.
+    """
+    _check_password(password, field)
+    user.password_hash = hash_password(password)
+    end_all_sessions(session, user.id)
+    session.flush()
+    return user
+
+
+def change_password(session, user_id: int, current_password: str, new_password: str) -> User:
+    """A user's own change: ``current_password`` must match, then as ``set_password``.
+
+    Raises InvalidError whose ``errors`` name the field at fault, ``current_password``
+    or ``new_password``. The caller starts the session that replaces the ended ones.
+    """
+    user = session.get(User, user_id)
+    if user is None or not check_password_hash(user.password_hash, current_password):
+        raise _invalid("current_password", "The current password is wrong.")
+    return set_password(session, user, new_password, field="new_password")
 
 
 def verify_login(session, username: str, password: str) -> User | None:
@@ -48,6 +89,10 @@ _DUMMY_HASH = hash_password("not-a-real-password")
 
 
 # --- Dashboard sessions (Flask-Login) ----------------------------------------
+#
+# The session cookie names a random token, not the user id. Each signed-in browser
+# has a row of its own (UserSession), stored as the token's SHA-256, so a copy of
+# a cookie is worth exactly as long as that row lives.
 
 
 @dataclass(frozen=True)
@@ -71,28 +116,42 @@ class SessionUser:
         return self.role == "supervisor"
 
 
-def _as_session_user(user: User) -> SessionUser:
-    return SessionUser(user.id, user.username, user.role, user.session_token)
+def hash_session_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def start_session(session, user: User) -> SessionUser:
-    """The identity to put in a fresh session; issues the user's session token if there is none."""
-    if user.session_token is None:
-        user.session_token = secrets.token_urlsafe(32)
-        session.flush()
-    return _as_session_user(user)
+def start_session(session, user: User, previous_token: str | None = None) -> SessionUser:
+    """A brand-new session for ``user``: a fresh token with a row of its own.
 
-
-def end_sessions(session, user_id: int) -> None:
-    """Sign the user out everywhere: a new token makes every earlier session cookie invalid."""
-    user = session.get(User, user_id)
-    if user is not None:
-        user.session_token = secrets.token_urlsafe(32)
+    ``previous_token`` is what this browser's cookie named before (it was signed in
+    already, as anybody): that session ends, so a copy of the old cookie is dead.
+    The user's sessions in other browsers stay.
+    """
+    if previous_token:
+        end_session(session, previous_token)
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=user.id, token_hash=hash_session_token(token)))
     session.flush()
+    return SessionUser(user.id, user.username, user.role, token)
+
+
+def end_session(session, session_token: str) -> None:
+    """Sign out the one browser whose cookie names ``session_token``."""
+    session.execute(delete(UserSession).where(UserSession.token_hash == hash_session_token(session_token)))
+
+
+def end_all_sessions(session, user_id: int) -> int:
+    """Sign the user out everywhere: every cookie of theirs stops working. Returns how many ended."""
+    return session.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount
 
 
 def load_session_user(session, session_token: str) -> SessionUser | None:
+    """The user a session cookie names, or None once that session has ended."""
     if not session_token:
         return None
-    user = session.execute(select(User).where(User.session_token == session_token)).scalar_one_or_none()
-    return _as_session_user(user) if user is not None else None
+    user = session.execute(
+        select(User)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(UserSession.token_hash == hash_session_token(session_token))
+    ).scalar_one_or_none()
+    return SessionUser(user.id, user.username, user.role, session_token) if user is not None else None

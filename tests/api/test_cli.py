@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
-from tests.builders import make_source
+from tests.builders import committed, make_source, make_user
 from tests.conftest import ApiClient
-from webapp import create_app
+from webapp import create_app, users
 from webapp.extensions import db
 from webapp.models import ApiToken, Contact, Operator, Source, User
 
@@ -133,6 +133,63 @@ def test_seed_demo_then_if_empty_adds_nothing(runner, client, app_config):
     assert again.exit_code == 0, again.output
     assert "already has data" in again.output
     assert counts() == seeded
+
+
+def test_set_password_changes_it_and_ends_every_session_of_the_user(runner, monkeypatch):
+    olga = make_user("olga", "correct horse battery", "supervisor")
+    laptop = committed(users.start_session, olga).session_token
+    phone = committed(users.start_session, olga).session_token
+    colleague = committed(users.start_session, make_user("max", "correct horse battery", "manager"))
+    monkeypatch.delenv("LEADCRM_PASSWORD", raising=False)
+    typed = "battery staple horse\n" * 2  # the password and its confirmation
+    result = runner.invoke(args=["set-password", "olga"], input=typed)
+    assert result.exit_code == 0, result.output
+    assert "battery staple horse" not in result.output
+    db.session.rollback()
+    assert users.verify_login(db.session, "olga", "correct horse battery") is None
+    assert users.verify_login(db.session, "olga", "battery staple horse").username == "olga"
+    assert users.load_session_user(db.session, laptop) is None
+    assert users.load_session_user(db.session, phone) is None
+    assert users.load_session_user(db.session, colleague.session_token).username == "max"
+
+
+@pytest.mark.parametrize(
+    "username, password, message",
+    [("nobody", "battery staple horse", "There is no user 'nobody'."),
+     ("olga", "short", "A password is at least 8 characters.")],
+)
+def test_bad_set_password_requests_fail_cleanly(runner, monkeypatch, username, password, message):
+    olga = make_user("olga", "correct horse battery", "supervisor")
+    session_token = committed(users.start_session, olga).session_token
+    monkeypatch.setenv("LEADCRM_PASSWORD", password)
+    result = runner.invoke(args=["set-password", username])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    db.session.rollback()
+    assert users.verify_login(db.session, "olga", "correct horse battery") is not None
+    assert users.load_session_user(db.session, session_token) is not None
+
+
+def test_set_password_of_an_unknown_user_asks_for_no_password(runner, monkeypatch):
+    monkeypatch.delenv("LEADCRM_PASSWORD", raising=False)
+    result = runner.invoke(args=["set-password", "nobody"], input="")
+    assert result.exit_code != 0
+    assert "Password" not in result.output and "There is no user 'nobody'." in result.output
+
+
+def test_seed_demo_gives_supervisor_and_manager_a_password_each(runner, app_config):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with open(app_config["DEMO_CREDENTIALS_FILE"]) as handle:
+        credentials = handle.read()
+    supervisor = credentials.split("(supervisor): supervisor / ")[1].split()[0]
+    manager = credentials.split("(manager): manager / ")[1].split()[0]
+    assert supervisor != manager
+    db.session.rollback()
+    assert users.verify_login(db.session, "supervisor", supervisor).role == "supervisor"
+    assert users.verify_login(db.session, "manager", manager).role == "manager"
+    assert users.verify_login(db.session, "supervisor", manager) is None
+    assert users.verify_login(db.session, "manager", supervisor) is None
 
 
 def test_seed_demo_twice_without_if_empty_fails_cleanly(runner):

@@ -50,8 +50,12 @@ EXPECTED = {
     # Sign-in: the form for anyone (a signed-in user is sent on); a wrong password is a 401 page.
     ("auth.login", "GET"): row(200, 200, 200, 302, 302),
     ("auth.login", "POST"): row(401, 401, 401, 401, 401),
-    # A signed-in user's sign-out also ends on the sign-in page.
+    # A signed-in user's sign-out (here or everywhere) also ends on the sign-in page.
     ("auth.logout", "POST"): row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    ("auth.logout_everywhere", "POST"): row(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
+    # One's own password: any signed-in user (the empty form posted here is refused with 422).
+    ("auth.change_password", "GET"): STAFF_READ,
+    ("auth.change_password", "POST"): STAFF_WRITE,
     # Dashboard pages: managers and supervisors.
     ("overview.index", "GET"): STAFF_READ,
     ("overview.stats", "GET"): STAFF_READ,
@@ -207,8 +211,8 @@ class Callers:
         json_body, form = request_body(endpoint, self.world, caller)
         kwargs = {"json": json_body} if json_body is not None else {"data": form} if form else {}
         response = self.open(caller, url, method=method, headers=headers, **kwargs)
-        if endpoint == "auth.logout" and caller in ("manager", "supervisor"):
-            self.sign_in(caller)  # signing out ended every session of that user
+        if endpoint in ("auth.logout", "auth.logout_everywhere") and caller in ("manager", "supervisor"):
+            self.sign_in(caller)  # signing out ended this client's session
         return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import make_operator, make_token
+from tests.builders import make_contact, make_operator, make_source, make_token
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -102,3 +102,44 @@ def test_docs_relaxes_styles_only(app, client):
     response = send(app, client, "GET", "/docs")
     assert response.status_code == 200
     assert_strict_headers(response, docs=True)
+
+
+# --- Cache-Control: nothing a signed-in user sees is kept by a browser or a proxy ------------
+
+
+@pytest.fixture
+def world(app):
+    anna = make_operator("Anna")
+    source = make_source("Telegram", weights={anna: 1})
+    contact = make_contact(source, external_id="tg-1", name="Ivan", phone="+7 900 000-0001")
+    return {"source": source.id, "contact": contact.id, "lead": contact.lead_id}
+
+
+SIGNED_IN_PAGES = [
+    "/", "/stats", "/operators", "/sources", "/sources/{source}", "/contacts",
+    "/contacts/{contact}/assign", "/leads/{lead}", "/account/password", "/contacts/export.csv",
+    "/nowhere",
+]
+
+
+@pytest.mark.parametrize("url", SIGNED_IN_PAGES)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "fragment"])
+def test_every_signed_in_page_and_fragment_is_no_store(app, supervisor, world, url, htmx):
+    headers = {"HX-Request": "true"} if htmx else {}
+    response = send(app, supervisor, "GET", url.format(**world), headers=headers)
+    assert response.status_code == (404 if url == "/nowhere" else 200)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_answers_to_actions_and_the_api_are_no_store_too(app, supervisor, world, admin_headers):
+    action = send(app, supervisor, "POST", f"/contacts/{world['contact']}/status",
+                  data={"set_status": "in_progress"}, headers={"HX-Request": "true"})
+    assert action.status_code == 200 and action.headers["Cache-Control"] == "no-store"
+    api = send(app, supervisor, "GET", "/api/v1/contacts/", headers=admin_headers)
+    assert api.status_code == 200 and api.headers["Cache-Control"] == "no-store"
+
+
+def test_static_files_stay_cacheable(app, client):
+    response = send(app, client, "GET", "/static/css/app.css")
+    assert response.status_code == 200
+    assert "no-store" not in response.headers.get("Cache-Control", "")

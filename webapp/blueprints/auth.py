@@ -1,4 +1,4 @@
-"""Sign in and sign out of the dashboard."""
+"""Sign in, sign out (here or everywhere) and change one's password."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp import users
+from webapp.blueprints.forms import FormErrors, LoginForm, PasswordChangeForm, field_messages, parse_form
 from webapp.database import write_transaction
+from webapp.errors import DomainError
 from webapp.extensions import db, limiter
+from webapp.security import staff_required
 
 bp = Blueprint("auth", __name__)
 
@@ -35,12 +38,17 @@ def login():
             return redirect(_safe_next(next_url))
         return render_template("auth/login.html", next=next_url)
     username = request.form.get("username", "").strip()
-    user = users.verify_login(db.session, username, request.form.get("password", ""))
+    try:
+        fields = parse_form(LoginForm, request.form)
+        user = users.verify_login(db.session, fields.username, fields.password)
+    except FormErrors:
+        user = None  # a blank or unstorable name or password matches nobody
     if user is None:
         error = "Unknown username or wrong password."
         return render_template("auth/login.html", next=next_url, error=error, username=username), 401
     with write_transaction(db.session):
-        session_user = users.start_session(db.session, user)
+        # The session this browser had before (if any) ends: no copy of its cookie outlives the sign-in.
+        session_user = users.start_session(db.session, user, previous_token=session.get("_user_id"))
     session.clear()  # nothing from before the sign-in survives into the new session
     login_user(session_user)
     flash(f"Signed in as {session_user.username} ({session_user.role}).", "success")
@@ -50,10 +58,50 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out here and invalidate every copy of the session cookie."""
+    """Sign out here: this browser's session ends, and every copy of its cookie with it."""
     with write_transaction(db.session):
-        users.end_sessions(db.session, current_user.id)
-    logout_user()
-    session.clear()
+        users.end_session(db.session, current_user.session_token)
+    _forget_session()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out on every device: every session of this user ends."""
+    with write_transaction(db.session):
+        users.end_all_sessions(db.session, current_user.id)
+    _forget_session()
+    flash("Signed out on every device.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _forget_session() -> None:
+    logout_user()
+    session.clear()
+
+
+PASSWORD_TEMPLATE = "auth/password.html"
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@staff_required
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def change_password():
+    """Change one's own password (the current one required); every other session ends."""
+    if request.method != "POST":
+        return render_template(PASSWORD_TEMPLATE, errors={})
+    try:
+        fields = parse_form(PasswordChangeForm, request.form)
+        if fields.new_password != fields.confirm_password:
+            raise FormErrors({"confirm_password": "The new password and its repetition differ."})
+        with write_transaction(db.session):
+            user = users.change_password(db.session, current_user.id, fields.current_password,
+                                         fields.new_password)
+            session_user = users.start_session(db.session, user)  # this browser stays signed in
+    except (FormErrors, DomainError) as error:
+        return render_template(PASSWORD_TEMPLATE, errors=field_messages(error, "new_password")), 422
+    login_user(session_user)
+    flash("Password changed. You were signed out on every other device.", "success")
+    return redirect(url_for("overview.index"))

@@ -23,6 +23,7 @@ from webapp.queries import board as board_queries
 from webapp.queries import operators as operator_queries
 from webapp.queries import sources as source_queries
 from webapp.security import dashboard_actor, staff_required
+from webapp.spreadsheet import safe_cell
 
 bp = Blueprint("board", __name__)
 TEMPLATE = "board/index.html"
@@ -201,12 +202,6 @@ def _same_site(url: str | None) -> str | None:
     return url if parts.netloc == request.host else None
 
 
-def _cell(value) -> str:
-    """Text for a spreadsheet: formulas (=, +, -, @) are neutralised with a leading quote."""
-    text = "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/contacts/export.csv")
 @staff_required
 def export_csv():
@@ -218,7 +213,7 @@ def export_csv():
         writer = csv.writer(buffer)
         writer.writerow(export.EXPORT_FIELDS)
         for row in export.export_rows(db.session, contact_filter):
-            writer.writerow([_cell(value) for value in row])
+            writer.writerow([safe_cell(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)

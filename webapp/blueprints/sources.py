@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from webapp import directory, tokens
 from webapp.api_schemas import SourceCreate, WeightItem
-from webapp.blueprints.forms import FormErrors, field_messages, first_message, parse_form
+from webapp.blueprints.forms import FormErrors, TokenForm, field_messages, first_message, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.database import write_transaction
 from webapp.errors import DomainError
@@ -109,12 +109,15 @@ def set_weight(source_id, operator_id):
 def create_token(source_id):
     """Create a bot token for this source; the token is shown this once."""
     source = directory.get_existing(db.session, Source, source_id)
-    name = request.form.get("name", "").strip()
-    if not name or len(name) > 200:
-        errors = {"token_name": "Give the token a name (1 to 200 characters)."}
+    try:
+        if not request.form.get("name", "").strip():
+            raise FormErrors({"name": "Give the token a name (1 to 200 characters)."})
+        fields = parse_form(TokenForm, request.form)
+    except FormErrors as error:
+        errors = {"token_name": error.errors["name"]}
         return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
     with write_transaction(db.session):
-        row, token = tokens.create_token(db.session, name, source_id=source.id)
+        row, token = tokens.create_token(db.session, fields.name, source_id=source.id)
     flash(f"Token {row.name} created. Copy it now: it is shown only once.", "success")
     response = render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
     response.headers["Cache-Control"] = "no-store"  # the token in clear must not be kept anywhere
