@@ -11,8 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-# PostgreSQL's integer column: larger ids cannot name a row.
-MAX_ID = 2**31 - 1
+from webapp.ids import MAX_ID
 
 
 def _storable(value: str) -> str:

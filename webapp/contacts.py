@@ -11,6 +11,7 @@ from sqlalchemy import select
 from webapp import distribution
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, NotFoundError
+from webapp.ids import parse_int
 from webapp.models import Contact, Lead
 
 
@@ -82,9 +83,9 @@ def decode_cursor(cursor: str) -> int | None:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not text.startswith("c") or not text[1:].isdigit() or len(text) > 12:
+    if not text.startswith("c"):
         return None
-    return int(text[1:])
+    return parse_int(text[1:], minimum=0)
 
 
 def contact_page(session, contact_filter: ContactFilter, limit: int, before_id: int | None = None):
