@@ -76,3 +76,28 @@ def test_0005_moves_sessions_to_their_own_table_and_signs_everybody_out(database
         finally:
             upgrade()  # leave the run's database at head for the tests after this one
             db.engine.dispose()
+
+
+def test_existing_leads_get_their_sole_source(tmp_path):
+    """0006: a lead whose contacts all came through one source gets it; a lead of several
+    sources, or of none, stays NULL (no source token reads or overwrites its customer data)."""
+    app = _app(tmp_path)
+    rows = [
+        "INSERT INTO sources (id, name, created_at) "
+        "VALUES (1, 'Telegram', '2026-01-01'), (2, 'Widget', '2026-01-01')",
+        "INSERT INTO leads (id, external_id, created_at) VALUES (1, 'one', '2026-01-01'), "
+        "(2, 'twice-one', '2026-01-01'), (3, 'two', '2026-01-01'), (4, 'none', '2026-01-01')",
+        "INSERT INTO contacts (lead_id, source_id, status, created_at) VALUES (1, 2, 'new', '2026-01-01'), "
+        "(2, 1, 'new', '2026-01-01'), (2, 1, 'new', '2026-01-01'), "
+        "(3, 1, 'new', '2026-01-01'), (3, 2, 'new', '2026-01-01')",
+    ]
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            for statement in rows:
+                connection.execute(text(statement))
+        upgrade()
+        with db.engine.connect() as connection:
+            sole = dict(connection.execute(text("SELECT external_id, sole_source_id FROM leads")).all())
+        db.engine.dispose()
+    assert sole == {"one": 2, "twice-one": 1, "two": None, "none": None}

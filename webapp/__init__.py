@@ -7,6 +7,7 @@ from flask import Flask
 from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
+from webapp.ids import IdConverter
 from webapp.presentation import register_template_helpers
 from webapp.private_files import create_sqlite_file
 
@@ -18,6 +19,8 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     configure(app, test_config)
+    # Before any route is added: every <int:...> of the dashboard and the API is an id.
+    app.url_map.converters["int"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -13,9 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from webapp.contacts import decode_cursor
-
-# PostgreSQL's integer column: larger ids cannot name a row.
-MAX_ID = 2**31 - 1
+from webapp.ids import MAX_ID
 
 
 def _storable(value: str) -> str:

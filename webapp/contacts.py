@@ -11,6 +11,7 @@ from sqlalchemy import select
 from webapp import distribution
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, NotFoundError
+from webapp.ids import parse_int
 from webapp.models import Assignment, Contact, Lead
 
 
@@ -90,9 +91,11 @@ def decode_cursor(cursor: str) -> int | None:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not text.startswith("c") or not text[1:].isdigit() or len(text) > 12:
+    if not text.startswith("c"):
         return None
-    return int(text[1:])
+    # Up to the 11 digits the documented cursor pattern allows; past MAX_ID it means
+    # "below every id", which the API reads as the first page.
+    return parse_int(text[1:], minimum=0, maximum=10**11 - 1)
 
 
 def contact_page(session, contact_filter: ContactFilter, limit: int, before_id: int | None = None):

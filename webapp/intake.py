@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -31,6 +31,14 @@ class ContactFields:
     phone: str | None = None
     name: str | None = None
     message: str | None = None
+    # Sent with a source token: email, phone and name overwrite only a lead whose every
+    # earlier contact came through this source; on another's lead they only fill empty ones.
+    confined_to_source: bool = False
+
+
+# What a lead holds about the customer: the fields a source token may not read or change
+# on another source's lead.
+CUSTOMER_FIELDS = ("email", "phone", "name")
 
 
 @dataclass(frozen=True)
@@ -57,7 +65,11 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
 
     One external_id is one lead, even when its first contacts arrive at once: the
     unique constraint decides, and ON CONFLICT turns the loser into an update.
-    Given email/phone/name overwrite the stored ones; absent ones keep them.
+    Given email/phone/name overwrite the stored ones (with ``confined_to_source``, only
+    on a lead of this source alone; else they fill empty ones); absent ones keep them.
+    The update reads the conflicting row as locked, its latest version: a contact of
+    another source committed meanwhile is seen (an EXISTS over contacts would not be, on
+    PostgreSQL, whose statement snapshot predates the wait for the lock).
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Lead).values(
@@ -65,18 +77,35 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
         email=fields.email,
         phone=fields.phone,
         name=fields.name,
+        sole_source_id=fields.source_id,
         created_at=utcnow(),
     )
+    incoming = statement.excluded
+    # Every earlier contact of the lead came through this contact's source (false when NULL).
+    only_this_source = Lead.sole_source_id == incoming.sole_source_id
+    overwrite_when = only_this_source if fields.confined_to_source else None
     statement = statement.on_conflict_do_update(
         index_elements=["external_id"],
-        set_={
-            column: func.coalesce(statement.excluded[column], getattr(Lead, column))
-            for column in ("email", "phone", "name")
-        },
+        set_=_customer_updates(incoming, overwrite_when)
+        | {"sole_source_id": case((only_this_source, Lead.sole_source_id), else_=null())},
     )
     return session.scalars(
         statement.returning(Lead), execution_options={"populate_existing": True}
     ).one()
+
+
+def _customer_updates(incoming, overwrite_when) -> dict:
+    """SET of the customer fields: a given value replaces the stored one (always, or only
+    when ``overwrite_when`` holds, else it fills an empty one); an absent one never erases."""
+    updates = {}
+    for column in CUSTOMER_FIELDS:
+        given, stored = incoming[column], getattr(Lead, column)
+        overwrite = func.coalesce(given, stored)
+        if overwrite_when is None:
+            updates[column] = overwrite
+        else:
+            updates[column] = case((overwrite_when, overwrite), else_=func.coalesce(stored, given))
+    return updates
 
 
 def source_exists(session, source_id: int) -> bool:

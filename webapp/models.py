@@ -57,6 +57,12 @@ class Lead(db.Model):
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     phone: Mapped[str | None] = mapped_column(String(50), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
+    # The source every contact of this lead came through, while there is one; NULL once a
+    # second source sent one. A source token reads and overwrites email, phone and name only
+    # of a lead whose sole source is its own (API.md, Authentication). Kept by the intake's
+    # upsert, on the locked row, so concurrent contacts of two sources cannot miss each other.
+    # No foreign key: contacts.source_id holds the reference.
+    sole_source_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="lead")

@@ -33,13 +33,14 @@ def source_json(source) -> dict:
     }
 
 
-def lead_json(lead) -> dict:
+def lead_json(lead, customer_shown: bool = True) -> dict:
+    """``customer_shown=False``: email, phone and name are null (another source sent them)."""
     return {
         "id": lead.id,
         "external_id": lead.external_id,
-        "email": lead.email,
-        "phone": lead.phone,
-        "name": lead.name,
+        "email": lead.email if customer_shown else None,
+        "phone": lead.phone if customer_shown else None,
+        "name": lead.name if customer_shown else None,
         "created_at": iso(lead.created_at),
     }
 
@@ -61,10 +62,10 @@ def assignment_json(record) -> dict:
     }
 
 
-def contact_json(contact) -> dict:
+def contact_json(contact, customer_shown: bool = True) -> dict:
     return {
         "id": contact.id,
-        "lead": lead_json(contact.lead),
+        "lead": lead_json(contact.lead, customer_shown),
         "source_id": contact.source_id,
         "operator_id": contact.operator_id,
         "status": contact.status,

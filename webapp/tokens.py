@@ -30,6 +30,11 @@ class TokenIdentity:
     # last_used_at is older than LAST_USED_RESOLUTION: the caller records this use.
     use_unrecorded: bool = False
 
+    def reads_customer_of(self, lead) -> bool:
+        """Whether this token sees the lead's email, phone and name: an admin token always, a
+        source token while every contact of the lead came through its own source."""
+        return self.is_admin or lead.sole_source_id == self.source_id
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

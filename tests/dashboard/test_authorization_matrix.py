@@ -204,11 +204,14 @@ class Callers:
         response.close()
         return response
 
-    def call(self, caller: str, method: str, url: str, endpoint: str):
+    def call(self, caller: str, method: str, url: str, endpoint: str, form_changes: dict | None = None):
+        """``form_changes`` replace or add fields of the form a dashboard POST sends."""
         headers = {}
         if caller in ("admin", "bot"):
             headers["Authorization"] = f"Bearer {self.world[caller + '_token']}"
         json_body, form = request_body(endpoint, self.world, caller)
+        if form is not None and form_changes:
+            form = form | form_changes
         kwargs = {"json": json_body} if json_body is not None else {"data": form} if form else {}
         response = self.open(caller, url, method=method, headers=headers, **kwargs)
         if endpoint in ("auth.logout", "auth.logout_everywhere") and caller in ("manager", "supervisor"):

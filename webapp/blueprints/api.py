@@ -72,6 +72,15 @@ def _operator_out(operator) -> dict:
     return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0))
 
 
+def _contact_out(contact) -> dict:
+    """A contact as the calling token may see it: a source token sees no other source's customer data."""
+    return contact_json(contact, g.api_identity.reads_customer_of(contact.lead))
+
+
+def _lead_out(lead) -> dict:
+    return lead_json(lead, g.api_identity.reads_customer_of(lead))
+
+
 # --- Operators -----------------------------------------------------------------
 
 
@@ -190,6 +199,7 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
         phone=fields.phone,
         name=fields.name,
         message=fields.message,
+        confined_to_source=not identity.is_admin,
     )
 
 
@@ -217,7 +227,7 @@ def create_contact():
         stored = intake.receive_contact_once(
             db.session,
             _contact_fields(fields),
-            lambda contact: json.dumps(contact_json(contact)),
+            lambda contact: json.dumps(_contact_out(contact)),
             token_id=g.api_identity.token_id,
             idempotency_key=key,
             fingerprint=intake.body_fingerprint(raw),
@@ -257,7 +267,7 @@ def list_contacts():
         unassigned=query.unassigned,
     )
     contacts, next_cursor = contact_service.contact_page(db.session, contact_filter, query.limit, before_id)
-    return jsonify(items=[contact_json(contact) for contact in contacts], next_cursor=next_cursor)
+    return jsonify(items=[_contact_out(contact) for contact in contacts], next_cursor=next_cursor)
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -267,7 +277,7 @@ def get_contact(contact_id):
     contact = existing(Contact, contact_id)
     if not g.api_identity.is_admin and contact.source_id != g.api_identity.source_id:
         raise ApiProblem(403, "This token may only read contacts of its own source.")
-    return jsonify(contact_json(contact))
+    return jsonify(_contact_out(contact))
 
 
 @bp.get("/contacts/<int:contact_id>/assignments")
@@ -288,7 +298,7 @@ def set_contact_status(contact_id):
     existing(Contact, contact_id)
     fields, _ = parse_body(ContactStatusUpdate)
     with write_transaction(db.session):
-        body = contact_json(contact_service.change_status(db.session, contact_id, fields.status))
+        body = _contact_out(contact_service.change_status(db.session, contact_id, fields.status))
     return jsonify(body)
 
 
@@ -307,7 +317,7 @@ def set_contact_operator(contact_id):
             force=fields.force,
             reason=fields.reason,
         )
-        body = contact_json(contact)
+        body = _contact_out(contact)
     return jsonify(body)
 
 
@@ -335,7 +345,7 @@ def list_leads():
     leads = contact_service.find_leads(
         db.session, external_id=query.external_id, email=query.email, phone=query.phone
     )
-    return jsonify(items=[lead_json(lead) for lead in leads])
+    return jsonify(items=[_lead_out(lead) for lead in leads])
 
 
 @bp.get("/leads/<int:lead_id>")
@@ -344,7 +354,7 @@ def get_lead(lead_id):
     """One lead and its contacts, newest first."""
     lead = existing(Lead, lead_id)
     contacts = contact_service.lead_contacts(db.session, lead_id)
-    return jsonify(lead_json(lead) | {"contacts": [contact_json(contact) for contact in contacts]})
+    return jsonify(_lead_out(lead) | {"contacts": [_contact_out(contact) for contact in contacts]})
 
 
 # --- Description -----------------------------------------------------------------

@@ -12,7 +12,6 @@ from flask import current_app, g, request
 from pydantic import ValidationError
 
 from webapp import tokens
-from webapp.api_schemas import MAX_ID
 from webapp.database import write_transaction
 from webapp.distribution import Actor
 from webapp.extensions import db
@@ -110,8 +109,8 @@ def parse_query(model):
 
 
 def existing(model, row_id: int):
-    """The row named in the path, or a 404 (ids past the column's range included)."""
-    row = db.session.get(model, row_id) if row_id <= MAX_ID else None
+    """The row named in the path, or a 404 (the ``int`` converter already refused ids past MAX_ID)."""
+    row = db.session.get(model, row_id)
     if row is None:
         raise ApiProblem(404, f"{model.__name__} {row_id} does not exist.")
     return row

@@ -12,6 +12,7 @@ from collections.abc import Collection
 from pydantic import BaseModel, ValidationError
 
 from webapp.api_schemas import Text
+from webapp.ids import parse_int
 
 
 class FormErrors(Exception):
@@ -87,8 +88,6 @@ def _messages(error: ValidationError) -> dict[str, str]:
 
 
 def int_arg(values, name: str, default: int | None = None, minimum: int = 1) -> int | None:
-    """A positive integer from the query string, or ``default`` when absent or not a number."""
-    raw = values.get(name, "")
-    if not raw.isdigit() or len(raw) > 9 or int(raw) < minimum:
-        return default
-    return int(raw)
+    """A whole number (minimum to MAX_ID) from a query string or form; ``default`` when absent or not one."""
+    number = parse_int(values.get(name, ""), minimum)
+    return default if number is None else number
