@@ -190,6 +190,10 @@ class User(db.Model):
     # What the session cookie names instead of the id; a new one on logout makes
     # every copy of the old cookie worthless (Flask's sessions live in the cookie).
     session_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The dashboard's language ("en", "ru"; null: the browser's) and time zone
+    # (an IANA name; null: the deployment's DEFAULT_TIMEZONE).
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- Named queries ---------------------------------------------------------

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webapp.errors import ConflictError, InvalidError
+from webapp.errors import ConflictError, InvalidError, NotFoundError
 from webapp.models import USER_ROLES, User
 
 # Werkzeug's default (scrypt N=2^15) is below OWASP ASVS's minimum; this is at it.
 PASSWORD_METHOD = "pbkdf2:sha256:600000"
 MIN_PASSWORD_LENGTH = 8
+UNCHANGED = object()
 
 
 def hash_password(password: str) -> str:
@@ -58,6 +59,8 @@ class SessionUser:
     username: str
     role: str
     session_token: str
+    locale: str | None = None
+    timezone: str | None = None
 
     is_authenticated = True
     is_active = True
@@ -72,7 +75,7 @@ class SessionUser:
 
 
 def _as_session_user(user: User) -> SessionUser:
-    return SessionUser(user.id, user.username, user.role, user.session_token)
+    return SessionUser(user.id, user.username, user.role, user.session_token, user.locale, user.timezone)
 
 
 def start_session(session, user: User) -> SessionUser:
@@ -89,6 +92,19 @@ def end_sessions(session, user_id: int) -> None:
     if user is not None:
         user.session_token = secrets.token_urlsafe(32)
     session.flush()
+
+
+def set_preferences(session, user_id: int, *, locale=UNCHANGED, timezone=UNCHANGED) -> User:
+    """Save the user's language and/or time zone; None means "the default" (browser, deployment)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    if locale is not UNCHANGED:
+        user.locale = locale
+    if timezone is not UNCHANGED:
+        user.timezone = timezone
+    session.flush()
+    return user
 
 
 def load_session_user(session, session_token: str) -> SessionUser | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import directory, tokens
@@ -49,7 +50,7 @@ def create():
     except (FormErrors, DomainError) as error:
         errors = field_messages(error, "name")
         return render_page(LIST_TEMPLATE, "sources", 422, **_list_context(request.form, errors))
-    flash(f"Source {source.name} created. Give it weights below.", "success")
+    flash(_("Source %(name)s created. Give it weights below.", name=source.name), "success")
     if wants_fragment():
         return render_page(LIST_TEMPLATE, "sources", **_list_context())
     return redirect(url_for("sources.detail", source_id=source.id))
@@ -94,12 +95,12 @@ def set_weight(source_id, operator_id):
         with write_transaction(db.session):
             source = directory.set_weight(db.session, source_id, fields.operator_id, fields.weight)
     except (FormErrors, DomainError) as error:
-        errors = {"weight": f"Weight not saved: {first_message(error)}"}
+        errors = {"weight": _("Weight not saved: %(reason)s", reason=first_message(error))}
         return render_page(
             DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors, oob_shares=True)
         )
     if not wants_fragment():
-        flash("Weight saved.", "success")
+        flash(_("Weight saved."), "success")
         return redirect(url_for("sources.detail", source_id=source_id))
     return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source, oob_shares=True))
 
@@ -111,11 +112,11 @@ def create_token(source_id):
     source = directory.get_existing(db.session, Source, source_id)
     name = request.form.get("name", "").strip()
     if not name or len(name) > 200:
-        errors = {"token_name": "Give the token a name (1 to 200 characters)."}
+        errors = {"token_name": _("Give the token a name (1 to 200 characters).")}
         return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
     with write_transaction(db.session):
         row, token = tokens.create_token(db.session, name, source_id=source.id)
-    flash(f"Token {row.name} created. Copy it now: it is shown only once.", "success")
+    flash(_("Token %(name)s created. Copy it now: it is shown only once.", name=row.name), "success")
     response = render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
     response.headers["Cache-Control"] = "no-store"  # the token in clear must not be kept anywhere
     return response
@@ -131,7 +132,7 @@ def revoke_token(source_id, token_id):
         abort(404)
     with write_transaction(db.session):
         token = tokens.revoke_token(db.session, token_id)
-    flash(f"Token {token.name} revoked.", "success")
+    flash(_("Token %(name)s revoked.", name=token.name), "success")
     if not wants_fragment():
         return redirect(url_for("sources.detail", source_id=source_id))
     return render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source))
