@@ -12,6 +12,8 @@ from webapp.models import Source
 
 DEMO_SUPERVISOR = "supervisor"
 DEMO_MANAGER = "manager"
+# The demo call centre works in Moscow; its users see Moscow time (a deployment default is UTC).
+DEMO_TIMEZONE = "Europe/Moscow"
 
 OPERATORS = [  # name, limit, status
     ("Anna", 14, "active"),
@@ -67,8 +69,9 @@ def seed(session) -> DemoCredentials:
         source_ids.append(source.id)
     _seed_contacts(session, source_ids)
     password = secrets.token_urlsafe(9)
-    users.create_user(session, DEMO_SUPERVISOR, password, "supervisor")
-    users.create_user(session, DEMO_MANAGER, password, "manager")
+    for username, role in ((DEMO_SUPERVISOR, "supervisor"), (DEMO_MANAGER, "manager")):
+        user = users.create_user(session, username, password, role)
+        users.set_preferences(session, user.id, timezone=DEMO_TIMEZONE)
     _row, admin_token = tokens.create_token(session, "demo-admin", is_admin=True)
     _row, bot_token = tokens.create_token(session, "demo-telegram-bot", source_id=source_ids[0])
     return DemoCredentials(password, admin_token, bot_token, source_ids[0])

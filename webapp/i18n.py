@@ -8,7 +8,7 @@ in UTC; only what a page shows is converted.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -53,20 +53,6 @@ def is_timezone(name: str | None) -> bool:
 def user_zone() -> ZoneInfo:
     """The time zone of this request as a zoneinfo object (for day boundaries)."""
     return ZoneInfo(get_timezone().zone)
-
-
-def local_today() -> date:
-    return datetime.now(UTC).astimezone(user_zone()).date()
-
-
-def start_of_local_day(day: date) -> datetime:
-    """The UTC moment at which ``day`` begins in the user's time zone."""
-    return datetime.combine(day, time.min, tzinfo=user_zone()).astimezone(UTC)
-
-
-def last_local_days(days: int) -> list[date]:
-    today = local_today()
-    return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
 def localtime(moment: datetime | None, format: str = "medium") -> str:

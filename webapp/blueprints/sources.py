@@ -13,6 +13,7 @@ from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.i18n import user_zone
 from webapp.models import ApiToken, Source
 from webapp.queries import sources as source_queries
 from webapp.queries import today
@@ -25,7 +26,7 @@ DETAIL_TEMPLATE = "sources/detail.html"
 
 def _list_context(form=None, errors=None) -> dict:
     return {
-        "summaries": source_queries.source_summaries(db.session),
+        "summaries": source_queries.source_summaries(db.session, user_zone()),
         "can_edit": current_user.is_supervisor,
         "form": form or {},
         "errors": errors or {},
@@ -64,7 +65,7 @@ def _detail_context(source: Source, **extra) -> dict:
         "rows": rows,
         "left_out": left_out,
         "show_all": show_all,
-        "today": today.todays_contacts_by_source_id(db.session).get(source.id, 0),
+        "today": today.todays_contacts_by_source_id(db.session, user_zone()).get(source.id, 0),
         "can_edit": current_user.is_supervisor,
         "tokens": [],
         "new_token": None,
