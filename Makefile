@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test test-sqlite test-postgresql bench lint system-packages clean
+.PHONY: run test test-sqlite test-postgresql bench lint system-packages clean translations compile-translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 	touch $(VENV)/.run-installed $@
 
 ## make run: install, migrate, load demo data on first start, serve on http://127.0.0.1:8000
-run: $(VENV)/.run-installed
+run: $(VENV)/.run-installed compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo; cat instance/demo-credentials.txt 2>/dev/null || true
@@ -39,16 +39,28 @@ test: $(VENV)/.test-installed system-packages
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgresql
 
-test-sqlite: $(VENV)/.test-installed
+test-sqlite: $(VENV)/.test-installed compile-translations
 	LEADCRM_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgresql: $(VENV)/.test-installed
+test-postgresql: $(VENV)/.test-installed compile-translations
 	LEADCRM_TEST_BACKEND=postgresql $(BIN)/pytest $(PYTEST_ARGS)
 
 ## make bench: load the app and its floors with wrk (under 10 minutes), write bench/results/latest.md
 bench: $(VENV)/.run-installed
 	scripts/ensure-system-packages.sh wrk
 	$(BIN)/python -m bench.run
+
+## make translations: after changing user-visible text — extract the strings, merge them into
+## the ru and en catalogs (translate what is new or fuzzy there), compile
+translations: $(VENV)/.run-installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output \
+		--project="Lead Distribution CRM" -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-wrap
+	$(BIN)/pybabel compile -d webapp/translations --statistics
+
+# The .mo files are built, not committed (.gitignore).
+compile-translations: $(VENV)/.run-installed
+	$(BIN)/pybabel compile -d webapp/translations
 
 ## make lint: the rules configured in pyproject.toml; make test runs it first, so CI fails on lint
 lint: $(VENV)/.test-installed

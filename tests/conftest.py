@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -28,6 +31,17 @@ from webapp import create_app
 from webapp.extensions import db
 
 BACKEND = os.environ.get("LEADCRM_TEST_BACKEND", "sqlite")
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "webapp" / "translations"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """The .po catalogs compiled in-process (as `make` does), so `pytest` alone works from a fresh clone."""
+    for po_path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
+        with po_path.open("rb") as po:
+            catalog = read_po(po, locale=po_path.parts[-3])
+        with po_path.with_suffix(".mo").open("wb") as mo:
+            write_mo(mo, catalog)
 
 
 def pytest_report_header(config):

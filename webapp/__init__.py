@@ -7,6 +7,7 @@ from flask import Flask
 from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
+from webapp.i18n import init_i18n
 from webapp.ids import IdConverter
 from webapp.presentation import register_template_helpers
 from webapp.private_files import create_sqlite_file
@@ -52,10 +53,11 @@ def register_extensions(app):
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    init_i18n(app)
 
 
 def register_blueprints(app):
-    from webapp.blueprints import auth, board, operators, overview, sources
+    from webapp.blueprints import auth, board, operators, overview, settings, sources
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.meta import bp as meta_bp
     from webapp.security import init_security
@@ -64,7 +66,7 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     init_security(app)  # headers on every response, Flask-Login
-    for dashboard in (auth, overview, board, operators, sources):
+    for dashboard in (auth, overview, board, operators, sources, settings):
         app.register_blueprint(dashboard.bp)
 
 

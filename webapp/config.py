@@ -18,6 +18,7 @@ ENVIRONMENT_SETTINGS = {
     "LOGIN_RATE_LIMIT": str,
     "RATELIMIT_STORAGE_URI": str,
     "IDEMPOTENCY_TTL_HOURS": int,
+    "DEFAULT_TIMEZONE": str,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
 }
 
@@ -42,6 +43,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     WTF_CSRF_TIME_LIMIT = None
+    # The time zone the dashboard shows times in for users who have not chosen one.
+    DEFAULT_TIMEZONE = "UTC"
 
 
 def load_environment(config: dict) -> None:

@@ -13,6 +13,8 @@ from webapp.models import Source
 DEMO_SUPERVISOR = "supervisor"
 DEMO_ACTOR = distribution.Actor("system", "demo data")
 DEMO_MANAGER = "manager"
+# The demo call centre works in Moscow; its users see Moscow time (a deployment default is UTC).
+DEMO_TIMEZONE = "Europe/Moscow"
 
 OPERATORS = [  # name, limit, status
     ("Anna", 14, "active"),
@@ -69,12 +71,15 @@ def seed(session) -> DemoCredentials:
         source_ids.append(source.id)
     _seed_contacts(session, source_ids)
     # A password each: knowing the manager's must not give a supervisor's rights.
-    supervisor_password, manager_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
-    users.create_user(session, DEMO_SUPERVISOR, supervisor_password, "supervisor")
-    users.create_user(session, DEMO_MANAGER, manager_password, "manager")
+    passwords = {DEMO_SUPERVISOR: secrets.token_urlsafe(9), DEMO_MANAGER: secrets.token_urlsafe(9)}
+    for username, role in ((DEMO_SUPERVISOR, "supervisor"), (DEMO_MANAGER, "manager")):
+        user = users.create_user(session, username, passwords[username], role)
+        users.set_preferences(session, user.id, timezone=DEMO_TIMEZONE)
     _row, admin_token = tokens.create_token(session, "demo-admin", is_admin=True)
     _row, bot_token = tokens.create_token(session, "demo-telegram-bot", source_id=source_ids[0])
-    return DemoCredentials(supervisor_password, manager_password, admin_token, bot_token, source_ids[0])
+    return DemoCredentials(
+        passwords[DEMO_SUPERVISOR], passwords[DEMO_MANAGER], admin_token, bot_token, source_ids[0]
+    )
 
 
 def _seed_contacts(session, source_ids: list[int]) -> None:

@@ -10,27 +10,33 @@ from __future__ import annotations
 import logging
 
 from flask import Response, current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from webapp.blueprints.forms import domain_message
 from webapp.errors import DomainError, http_status
 from webapp.extensions import db
+from webapp.i18n import browser_locale
 from webapp.problems import ApiProblem, database_busy, problem_response, wants_problem
 from webapp.security import redirect_to_login
 
 log = logging.getLogger(__name__)
 
+
 # Title and message of the dashboard's error page per status.
 ERROR_PAGES = {
-    400: ("Bad request", "The request could not be understood."),
-    403: ("Not allowed", "Your role may not do this."),
-    404: ("Not found", "There is nothing at this address."),
-    405: ("Not allowed here", "This address does not take that kind of request."),
-    409: ("Not possible", "This conflicts with the current state."),
-    413: ("Too large", "The request is larger than the configured maximum."),
-    422: ("Not possible", "The request has invalid fields."),
-    429: ("Too many attempts", "Too many sign-in attempts. Wait a minute and try again."),
+    400: (_l("Bad request"), _l("The request could not be understood.")),
+    403: (_l("Not allowed"), _l("Your role may not do this.")),
+    404: (_l("Not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed here"), _l("This address does not take that kind of request.")),
+    409: (_l("Not possible"), _l("This conflicts with the current state.")),
+    413: (_l("Too large"), _l("The request is larger than the configured maximum.")),
+    422: (_l("Not possible"), _l("The request has invalid fields.")),
+    429: (_l("Too many attempts"), _l("Too many sign-in attempts. Wait a minute and try again.")),
 }
 
 
@@ -47,7 +53,7 @@ def _headers(error: HTTPException) -> dict:
 
 
 def error_page(code: int, message: str | None = None, headers: dict | None = None):
-    title, default_message = ERROR_PAGES.get(code, ("Error", "The request could not be handled."))
+    title, default_message = ERROR_PAGES.get(code, (_("Error"), _("The request could not be handled.")))
     body = render_template("errors/error.html", code=code, title=title, message=message or default_message)
     return body, code, headers or {}
 
@@ -63,7 +69,7 @@ def handle_domain_error(error: DomainError):
     status = http_status(error)
     if wants_problem():
         return problem_response(status, error.message, errors=error.errors)
-    return error_page(status, error.message)
+    return error_page(status, domain_message(error))
 
 
 def handle_http_exception(error: HTTPException):
@@ -71,29 +77,31 @@ def handle_http_exception(error: HTTPException):
         return problem_response(error.code, error.description, headers=_headers(error))
     if isinstance(error, CSRFError):
         # A missing or expired CSRF token: back to sign-in, never an error page in a table cell.
-        return redirect_to_login("Your session expired or the form was stale; please sign in again.", 400)
+        return redirect_to_login(_("Your session expired or the form was stale; please sign in again."), 400)
     headers = _headers(error)
     if error.code == 429:
         headers.setdefault("Retry-After", "60")
     return error_page(error.code, headers=headers)
 
 
-def _plain(status: int, detail: str, headers: dict | None = None):
+def _plain(status: int, detail, headers: dict | None = None):
     # No template: the failure may be the database that rendering a page needs.
     if wants_problem():
-        return problem_response(status, detail, headers=headers)
-    return Response(detail, status=status, headers=headers, mimetype="text/plain")
+        return problem_response(status, str(detail), headers=headers)
+    with force_locale(browser_locale()):  # not the user's choice: that needs the database
+        text = str(detail)
+    return Response(text, status=status, headers=headers, mimetype="text/plain")
 
 
 def handle_database_unavailable(error: OperationalError):
     db.session.rollback()
     busy = database_busy(error)
     log.warning("database %s: %s", "busy" if busy else "unavailable", error.orig)
-    detail = "The database is busy; retry shortly." if busy else "The database is unavailable."
+    detail = _l("The database is busy; retry shortly.") if busy else _l("The database is unavailable.")
     return _plain(503, detail, {"Retry-After": "1"})
 
 
 def handle_unexpected(error: Exception):
     current_app.logger.exception("unhandled error")
     db.session.rollback()
-    return _plain(500, "An unexpected error occurred.")
+    return _plain(500, _l("An unexpected error occurred."))

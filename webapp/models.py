@@ -221,6 +221,10 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The dashboard's language ("en", "ru"; null: the browser's) and time zone
+    # (an IANA name; null: the deployment's DEFAULT_TIMEZONE).
+    locale: Mapped[str | None] = mapped_column(String(16))
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
 
 class UserSession(db.Model):

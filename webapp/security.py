@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.distribution import Actor
@@ -96,10 +98,10 @@ def init_security(app) -> None:
     app.after_request(security_headers)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.user_loader(_load_user)
-    login_manager.unauthorized_handler(lambda: redirect_to_login("Please sign in to see this page."))
+    login_manager.unauthorized_handler(lambda: redirect_to_login(_("Please sign in to see this page.")))
 
 
 def _load_user(session_token: str):

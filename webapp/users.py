@@ -15,6 +15,7 @@ from webapp.models import USER_ROLES, User, UserSession
 # Werkzeug's default (scrypt N=2^15) is below OWASP ASVS's minimum; this is at it.
 PASSWORD_METHOD = "pbkdf2:sha256:600000"
 MIN_PASSWORD_LENGTH = 8
+UNCHANGED = object()
 
 
 def hash_password(password: str) -> str:
@@ -103,6 +104,8 @@ class SessionUser:
     username: str
     role: str
     session_token: str
+    locale: str | None = None
+    timezone: str | None = None
 
     is_authenticated = True
     is_active = True
@@ -114,6 +117,10 @@ class SessionUser:
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
+
+
+def _as_session_user(user: User, session_token: str) -> SessionUser:
+    return SessionUser(user.id, user.username, user.role, session_token, user.locale, user.timezone)
 
 
 def hash_session_token(token: str) -> str:
@@ -132,7 +139,7 @@ def start_session(session, user: User, previous_token: str | None = None) -> Ses
     token = secrets.token_urlsafe(32)
     session.add(UserSession(user_id=user.id, token_hash=hash_session_token(token)))
     session.flush()
-    return SessionUser(user.id, user.username, user.role, token)
+    return _as_session_user(user, token)
 
 
 def end_session(session, session_token: str) -> None:
@@ -145,6 +152,19 @@ def end_all_sessions(session, user_id: int) -> int:
     return session.execute(delete(UserSession).where(UserSession.user_id == user_id)).rowcount
 
 
+def set_preferences(session, user_id: int, *, locale=UNCHANGED, timezone=UNCHANGED) -> User:
+    """Save the user's language and/or time zone; None means "the default" (browser, deployment)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"User {user_id} does not exist.")
+    if locale is not UNCHANGED:
+        user.locale = locale
+    if timezone is not UNCHANGED:
+        user.timezone = timezone
+    session.flush()
+    return user
+
+
 def load_session_user(session, session_token: str) -> SessionUser | None:
     """The user a session cookie names, or None once that session has ended."""
     if not session_token:
@@ -154,4 +174,4 @@ def load_session_user(session, session_token: str) -> SessionUser | None:
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == hash_session_token(session_token))
     ).scalar_one_or_none()
-    return SessionUser(user.id, user.username, user.role, session_token) if user is not None else None
+    return _as_session_user(user, session_token) if user is not None else None

@@ -71,6 +71,10 @@ EXPECTED = {
     ("board.unassign", "POST"): STAFF_WRITE,
     ("board.set_status", "POST"): STAFF_WRITE,
     ("board.redistribute", "POST"): STAFF_WRITE,
+    # Own settings (language, time zone): every signed-in user.
+    ("settings.index", "GET"): STAFF_READ,
+    ("settings.index", "POST"): STAFF_WRITE,
+    ("settings.set_language", "POST"): STAFF_WRITE,
     # Operators, weights, sources and tokens: supervisors only.
     ("operators.create", "POST"): SUPERVISOR_WRITE,
     ("operators.set_status", "POST"): SUPERVISOR_WRITE,

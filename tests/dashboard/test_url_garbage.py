@@ -44,6 +44,7 @@ DASHBOARD_ARGUMENTS = {
     "board": BOARD_FILTERS + ("before", "seen", "operator_id", "force", "set_status"),
     "operators": ("page", "name", "status", "max_active_contacts"),
     "sources": ("all", "name", "description", "weight"),
+    "settings": ("locale", "next", "timezone"),
 }
 
 # Signing in and out read only text (username, password, next: no number to misread), and

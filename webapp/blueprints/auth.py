@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required, login_user, logout_user
 
 from webapp import users
@@ -12,6 +14,7 @@ from webapp.blueprints.forms import FormErrors, LoginForm, PasswordChangeForm, f
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
+from webapp.presentation import ROLE_LABELS
 from webapp.security import staff_required
 
 bp = Blueprint("auth", __name__)
@@ -21,7 +24,7 @@ def _login_rate_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only a path on this site; anything else (//evil, https://...) goes to the overview."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
@@ -35,7 +38,7 @@ def login():
     next_url = request.args.get("next")
     if request.method != "POST":
         if current_user.is_authenticated:
-            return redirect(_safe_next(next_url))
+            return redirect(safe_next(next_url))
         return render_template("auth/login.html", next=next_url)
     username = request.form.get("username", "").strip()
     try:
@@ -44,15 +47,17 @@ def login():
     except FormErrors:
         user = None  # a blank or unstorable name or password matches nobody
     if user is None:
-        error = "Unknown username or wrong password."
+        error = _("Unknown username or wrong password.")
         return render_template("auth/login.html", next=next_url, error=error, username=username), 401
     with write_transaction(db.session):
         # The session this browser had before (if any) ends: no copy of its cookie outlives the sign-in.
         session_user = users.start_session(db.session, user, previous_token=session.get("_user_id"))
     session.clear()  # nothing from before the sign-in survives into the new session
     login_user(session_user)
-    flash(f"Signed in as {session_user.username} ({session_user.role}).", "success")
-    return redirect(_safe_next(next_url))
+    refresh()  # the language of the user just signed in
+    flash(_("Signed in as %(username)s (%(role)s).", username=session_user.username,
+            role=ROLE_LABELS[session_user.role]), "success")
+    return redirect(safe_next(next_url))
 
 
 @bp.post("/logout")
@@ -62,7 +67,7 @@ def logout():
     with write_transaction(db.session):
         users.end_session(db.session, current_user.session_token)
     _forget_session()
-    flash("Signed out.", "info")
+    flash(_("Signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -73,7 +78,7 @@ def logout_everywhere():
     with write_transaction(db.session):
         users.end_all_sessions(db.session, current_user.id)
     _forget_session()
-    flash("Signed out on every device.", "info")
+    flash(_("Signed out on every device."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -95,7 +100,7 @@ def change_password():
     try:
         fields = parse_form(PasswordChangeForm, request.form)
         if fields.new_password != fields.confirm_password:
-            raise FormErrors({"confirm_password": "The new password and its repetition differ."})
+            raise FormErrors({"confirm_password": _("The new password and its repetition differ.")})
         with write_transaction(db.session):
             user = users.change_password(db.session, current_user.id, fields.current_password,
                                          fields.new_password)
@@ -103,5 +108,5 @@ def change_password():
     except (FormErrors, DomainError) as error:
         return render_template(PASSWORD_TEMPLATE, errors=field_messages(error, "new_password")), 422
     login_user(session_user)
-    flash("Password changed. You were signed out on every other device.", "success")
+    flash(_("Password changed. You were signed out on every other device."), "success")
     return redirect(url_for("overview.index"))

@@ -7,10 +7,12 @@ import io
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from webapp import contacts, export, jobs
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
-from webapp.blueprints.forms import FormErrors, first_message, int_arg, parse_form
+from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.clock import utcnow
 from webapp.database import write_transaction
@@ -92,7 +94,7 @@ def _after_action(status: int = 200):
 
 
 def _refused(error: DomainError):
-    flash(error.message, "error")
+    flash(domain_message(error), "error")
     return _after_action(422)
 
 
@@ -124,7 +126,7 @@ def assign(contact_id):
     contact = get_existing(db.session, Contact, contact_id)
     try:
         if not request.form.get("operator_id", "").strip():
-            raise FormErrors({"operator_id": "Choose an operator."})
+            raise FormErrors({"operator_id": _("Choose an operator.")})
         fields = parse_form(
             ContactOperatorUpdate,
             {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false")},
@@ -139,7 +141,8 @@ def assign(contact_id):
                                **_assign_context(contact, request.form, errors))
         response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})
         return response
-    flash(f"Contact #{contact.id} assigned to {contact.operator.name}.", "success")
+    operator_name = contact.operator.name
+    flash(_("Contact #%(id)s assigned to %(operator)s.", id=contact.id, operator=operator_name), "success")
     return _after_action()
 
 
@@ -153,7 +156,7 @@ def unassign(contact_id):
             contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor())
     except DomainError as error:
         return _refused(error)
-    flash(f"Contact #{contact_id} is unassigned.", "success")
+    flash(_("Contact #%(id)s is unassigned.", id=contact_id), "success")
     return _after_action()
 
 
@@ -168,10 +171,11 @@ def set_status(contact_id):
         with write_transaction(db.session):
             contact = contacts.change_status(db.session, contact_id, fields.status)
     except FormErrors:
-        return _refused(InvalidError("Choose new, in progress or closed."))
+        return _refused(InvalidError(_("Choose new, in progress or closed.")))
     except DomainError as error:
         return _refused(error)
-    flash(f"Contact #{contact.id} is now {CONTACT_STATUS_LABELS[contact.status]}.", "success")
+    status = CONTACT_STATUS_LABELS[contact.status]
+    flash(_("Contact #%(id)s is now %(status)s.", id=contact.id, status=status), "success")
     return _after_action()
 
 
@@ -181,7 +185,8 @@ def redistribute():
     """Run the distribution over the unassigned open contacts (of the filtered source) and say how it went."""
     result = jobs.redistribute(db.session, board_filter(request.form).source_id, actor=dashboard_actor())
     total = result.assigned + result.unassigned
-    flash(f"{result.assigned} of {total} found an operator.", "success" if result.assigned else "info")
+    flash(ngettext("%(assigned)s of %(num)s found an operator.", "%(assigned)s of %(num)s found an operator.",
+                   total, assigned=result.assigned), "success" if result.assigned else "info")
     return _after_action()
 
 

@@ -7,8 +7,11 @@ message when it fails. The few forms the API has no model for are declared here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from pydantic import BaseModel, ValidationError
 
 from webapp.api_schemas import Text
@@ -66,8 +69,8 @@ def field_messages(error: Exception, field: str) -> dict[str, str]:
         return error.errors
     named = getattr(error, "errors", None)
     if named and all("field" in item for item in named):
-        return {item["field"]: item["message"] for item in named}
-    return {field: getattr(error, "message", str(error))}
+        return {item["field"]: domain_message(item["message"]) for item in named}
+    return {field: domain_message(error)}
 
 
 def first_message(error: Exception) -> str:
@@ -79,12 +82,92 @@ def _messages(error: ValidationError) -> dict[str, str]:
     messages: dict[str, str] = {}
     for item in error.errors(include_url=False):
         field = str(item["loc"][0]) if item["loc"] else "form"
+        messages.setdefault(field, validation_message(item))
+    return messages
+
+
+# The pydantic error types a dashboard form can show, in the request's language. The
+# English text is pydantic's own; a type not listed here keeps pydantic's English message.
+def _plural(singular: str, plural: str, key: str):
+    return lambda ctx: ngettext(singular, plural, ctx[key])
+
+
+VALIDATION_MESSAGES = {
+    "missing": lambda ctx: _("This field is required."),
+    "string_too_short": _plural("String should have at least %(num)s character.",
+                                "String should have at least %(num)s characters.", "min_length"),
+    "string_too_long": _plural("String should have at most %(num)s character.",
+                               "String should have at most %(num)s characters.", "max_length"),
+    "int_parsing": lambda ctx: _("Input should be a valid integer, unable to parse string as an integer."),
+    "int_type": lambda ctx: _("Input should be a valid integer."),
+    "int_from_float": lambda ctx: _("Input should be a valid integer, got a number with a fractional part."),
+    "greater_than_equal": lambda ctx: _("Input should be greater than or equal to %(ge)s.", ge=ctx["ge"]),
+    "less_than_equal": lambda ctx: _("Input should be less than or equal to %(le)s.", le=ctx["le"]),
+    "greater_than": lambda ctx: _("Input should be greater than %(gt)s.", gt=ctx["gt"]),
+    "literal_error": lambda ctx: _("Input should be %(expected)s.", expected=ctx["expected"]),
+}
+
+
+# What our own validators (api_schemas) raise, as the dashboard says it.
+VALUE_ERRORS = {
+    "must not contain NUL characters": lambda: _("Must not contain NUL characters."),
+    "must be valid Unicode text": lambda: _("Must be valid Unicode text."),
+}
+
+
+def validation_message(item: dict) -> str:
+    """One pydantic error as a sentence in the request's language."""
+    if item["type"] == "value_error":
         # A validator's ValueError reads "Value error, must not ..."; show "Must not ...".
         detail = item["msg"].removeprefix("Value error, ")
-        detail = detail[:1].upper() + detail[1:] + "."
-        text = "This field is required." if item["type"] == "missing" else detail
-        messages.setdefault(field, text)
-    return messages
+        known = VALUE_ERRORS.get(detail)
+        return known() if known else detail[:1].upper() + detail[1:] + "."
+    message = VALIDATION_MESSAGES.get(item["type"])
+    if message is not None:
+        try:
+            return message(item.get("ctx") or {})
+        except KeyError:
+            pass
+    return item["msg"] + "."
+
+
+# Refusals of the domain the dashboard shows inline or in a flash. The domain speaks
+# English (the API's language); its sentences are recognised here and said in the
+# request's language. An unknown sentence is shown as the domain wrote it.
+DOMAIN_MESSAGES = [
+    (re.compile(r"An operator named '(?P<name>.*)' already exists\.", re.S),
+     lambda m: _("An operator named '%(name)s' already exists.", name=m["name"])),
+    (re.compile(r"A source named '(?P<name>.*)' already exists\.", re.S),
+     lambda m: _("A source named '%(name)s' already exists.", name=m["name"])),
+    (re.compile(r"Operator (?P<name>.*) is inactive; use force to override\.", re.S),
+     lambda m: _("Operator %(name)s is inactive; use force to override.", name=m["name"])),
+    (re.compile(r"Operator (?P<name>.*) is at their limit \((?P<load>\d+)/(?P<limit>\d+)\); "
+                r"use force to override\.", re.S),
+     lambda m: _("Operator %(name)s is at their limit (%(load)s/%(limit)s); use force to override.",
+                 name=m["name"], load=m["load"], limit=m["limit"])),
+    (re.compile(r"A closed contact cannot be reassigned\."),
+     lambda m: _("A closed contact cannot be reassigned.")),
+    (re.compile(r"The contact is closed; a closed contact cannot change\."),
+     lambda m: _("The contact is closed; a closed contact cannot change.")),
+    (re.compile(r"An unassigned contact cannot be in progress; assign it first\."),
+     lambda m: _("An unassigned contact cannot be in progress; assign it first.")),
+    (re.compile(r"Operator (?P<id>\d+) does not exist\."),
+     lambda m: _("Operator %(id)s does not exist.", id=m["id"])),
+    (re.compile(r"The current password is wrong\."),
+     lambda m: _("The current password is wrong.")),
+    (re.compile(r"A password is at least (?P<length>\d+) characters\."),
+     lambda m: _("A password is at least %(length)s characters.", length=m["length"])),
+]
+
+
+def domain_message(error: Exception | str) -> str:
+    """The message of a refusal of the domain, in the request's language."""
+    text = error if isinstance(error, str) else getattr(error, "message", None) or str(error)
+    for pattern, translate in DOMAIN_MESSAGES:
+        match = pattern.fullmatch(str(text))
+        if match:
+            return translate(match)
+    return text
 
 
 def int_arg(values, name: str, default: int | None = None, minimum: int = 1) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import directory
@@ -13,6 +14,7 @@ from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Operator
+from webapp.presentation import OPERATOR_STATUS_LABELS
 from webapp.queries import operators as operator_queries
 from webapp.security import staff_required, supervisor_required
 
@@ -51,7 +53,7 @@ def create():
     except (FormErrors, DomainError) as error:
         errors = field_messages(error, "name")
         return render_page(TEMPLATE, "operators", 422, **_page_context(request.form, errors))
-    flash(f"Operator {operator.name} created.", "success")
+    flash(_("Operator %(name)s created.", name=operator.name), "success")
     if wants_fragment():
         return render_page(TEMPLATE, "operators", **_page_context())
     return redirect(url_for("operators.index"))
@@ -83,7 +85,8 @@ def set_status(operator_id):
         return _row(operator_id, 422, error.errors)
     with write_transaction(db.session):
         operator = directory.set_operator_status(db.session, operator_id, fields.status)
-    flash(f"{operator.name} is now {operator.status}.", "success")
+    status = OPERATOR_STATUS_LABELS[operator.status]
+    flash(_("%(name)s is now %(status)s.", name=operator.name, status=status), "success")
     return _row(operator_id)
 
 
@@ -95,7 +98,7 @@ def set_limit(operator_id):
         raw_limit = request.form.get("max_active_contacts", "")
         fields = parse_form(OperatorUpdate, {"max_active_contacts": raw_limit})
         if fields.max_active_contacts is None:
-            raise FormErrors({"max_active_contacts": "Enter a limit (0 or more)."})
+            raise FormErrors({"max_active_contacts": _("Enter a limit (0 or more).")})
     except FormErrors as error:
         if not wants_fragment():
             flash(error.errors["max_active_contacts"], "error")
@@ -104,5 +107,6 @@ def set_limit(operator_id):
         operator = directory.update_operator(
             db.session, operator_id, max_active_contacts=fields.max_active_contacts
         )
-    flash(f"{operator.name}'s limit is now {operator.max_active_contacts}.", "success")
+    limit = operator.max_active_contacts
+    flash(_("%(name)s's limit is now %(limit)s.", name=operator.name, limit=limit), "success")
     return _row(operator_id)

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 
 from webapp.clock import utcnow
 from webapp.extensions import db
+from webapp.i18n import user_zone
 from webapp.queries import operators as operator_queries
 from webapp.queries import overview as overview_queries
 from webapp.queries import reports
@@ -22,7 +23,7 @@ def index():
         "overview/index.html",
         summary=overview_queries.overview(db.session),
         loads=operator_queries.busiest_operators(db.session),
-        sources_today=overview_queries.contacts_today_by_source(db.session),
+        sources_today=overview_queries.contacts_today_by_source(db.session, user_zone()),
         now=utcnow(),
     )
 
@@ -31,11 +32,13 @@ def index():
 @staff_required
 def stats_page():
     """Contacts per source per day (14 days) and per operator received/closed."""
-    days = reports.last_days(14)
+    zone = user_zone()
+    days = reports.last_days(14, zone)
     return render_template(
         "overview/stats.html",
         days=days,
-        sources=[source for source, _count in overview_queries.contacts_today_by_source(db.session)],
-        per_day=reports.contacts_per_source_per_day(db.session, len(days)),
-        activity=reports.operator_activity(db.session, len(days)),
+        zone=zone.key,
+        sources=[source for source, _count in overview_queries.contacts_today_by_source(db.session, zone)],
+        per_day=reports.contacts_per_source_per_day(db.session, len(days), zone),
+        activity=reports.operator_activity(db.session, len(days), zone=zone),
     )

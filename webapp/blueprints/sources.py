@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import directory, tokens
@@ -12,6 +13,7 @@ from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.i18n import user_zone
 from webapp.models import ApiToken, Source
 from webapp.queries import sources as source_queries
 from webapp.queries import today
@@ -24,7 +26,7 @@ DETAIL_TEMPLATE = "sources/detail.html"
 
 def _list_context(form=None, errors=None) -> dict:
     return {
-        "summaries": source_queries.source_summaries(db.session),
+        "summaries": source_queries.source_summaries(db.session, user_zone()),
         "can_edit": current_user.is_supervisor,
         "form": form or {},
         "errors": errors or {},
@@ -49,7 +51,7 @@ def create():
     except (FormErrors, DomainError) as error:
         errors = field_messages(error, "name")
         return render_page(LIST_TEMPLATE, "sources", 422, **_list_context(request.form, errors))
-    flash(f"Source {source.name} created. Give it weights below.", "success")
+    flash(_("Source %(name)s created. Give it weights below.", name=source.name), "success")
     if wants_fragment():
         return render_page(LIST_TEMPLATE, "sources", **_list_context())
     return redirect(url_for("sources.detail", source_id=source.id))
@@ -63,7 +65,7 @@ def _detail_context(source: Source, **extra) -> dict:
         "rows": rows,
         "left_out": left_out,
         "show_all": show_all,
-        "today": today.todays_contacts_by_source_id(db.session).get(source.id, 0),
+        "today": today.todays_contacts_by_source_id(db.session, user_zone()).get(source.id, 0),
         "can_edit": current_user.is_supervisor,
         "tokens": [],
         "new_token": None,
@@ -94,12 +96,12 @@ def set_weight(source_id, operator_id):
         with write_transaction(db.session):
             source = directory.set_weight(db.session, source_id, fields.operator_id, fields.weight)
     except (FormErrors, DomainError) as error:
-        errors = {"weight": f"Weight not saved: {first_message(error)}"}
+        errors = {"weight": _("Weight not saved: %(reason)s", reason=first_message(error))}
         return render_page(
             DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors, oob_shares=True)
         )
     if not wants_fragment():
-        flash("Weight saved.", "success")
+        flash(_("Weight saved."), "success")
         return redirect(url_for("sources.detail", source_id=source_id))
     return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source, oob_shares=True))
 
@@ -111,14 +113,14 @@ def create_token(source_id):
     source = directory.get_existing(db.session, Source, source_id)
     try:
         if not request.form.get("name", "").strip():
-            raise FormErrors({"name": "Give the token a name (1 to 200 characters)."})
+            raise FormErrors({"name": _("Give the token a name (1 to 200 characters).")})
         fields = parse_form(TokenForm, request.form)
     except FormErrors as error:
         errors = {"token_name": error.errors["name"]}
         return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
     with write_transaction(db.session):
         row, token = tokens.create_token(db.session, fields.name, source_id=source.id)
-    flash(f"Token {row.name} created. Copy it now: it is shown only once.", "success")
+    flash(_("Token %(name)s created. Copy it now: it is shown only once.", name=row.name), "success")
     response = render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source, new_token=token))
     response.headers["Cache-Control"] = "no-store"  # the token in clear must not be kept anywhere
     return response
@@ -134,7 +136,7 @@ def revoke_token(source_id, token_id):
         abort(404)
     with write_transaction(db.session):
         token = tokens.revoke_token(db.session, token_id)
-    flash(f"Token {token.name} revoked.", "success")
+    flash(_("Token %(name)s revoked.", name=token.name), "success")
     if not wants_fragment():
         return redirect(url_for("sources.detail", source_id=source_id))
     return render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import case, func, select
 
@@ -43,8 +43,8 @@ def overview(session) -> Overview:
 
 
 
-def contacts_today_by_source(session) -> list[tuple[Source, int]]:
-    """Every source with the number of contacts it received today (UTC); one query."""
-    counts = todays_contacts_by_source_id(session)
+def contacts_today_by_source(session, zone: tzinfo = UTC) -> list[tuple[Source, int]]:
+    """Every source with the number of contacts it received today (in ``zone``); one query."""
+    counts = todays_contacts_by_source_id(session, zone)
     pairs = ((source, counts.get(source.id, 0)) for source in sources_by_name(session))
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0].name))

@@ -1,41 +1,57 @@
-"""The stats page: contacts per source per day, operators' received and closed."""
+"""The stats page: contacts per source per day, operators' received and closed.
+
+Days are days of the viewer's time zone (UTC when none is given).
+"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
-from webapp.clock import utcnow
 from webapp.models import Contact, Operator
-from webapp.queries.today import source_id_for_grouping, start_of_today
+from webapp.queries.today import local_today, source_id_for_grouping, start_of_day
 
 
-def last_days(days: int) -> list[date]:
-    today = utcnow().date()
+def last_days(days: int, zone: tzinfo = UTC) -> list[date]:
+    today = local_today(zone)
     return [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
 
 
-def contacts_per_source_per_day(session, days: int = 14) -> dict[int, dict[date, int]]:
-    """{source id: {day: contacts}} over the last ``days`` days (UTC); one grouped query."""
-    since = start_of_today() - timedelta(days=days - 1)
-    day = func.date(Contact.created_at)
-    source_id = source_id_for_grouping()
+def contacts_per_source_per_day(session, days: int = 14, zone: tzinfo = UTC) -> dict[int, dict[date, int]]:
+    """{source id: {day: contacts}} over the last ``days`` days of ``zone``; one grouped query.
+
+    A day of a time zone is not a UTC date: each contact falls in the day whose midnight
+    (in UTC, the way times are stored) it follows, a CASE that reads the same on every backend.
+    """
+    day_list = last_days(days, zone)
+    starts = [(day, start_of_day(day, zone)) for day in day_list]
+    day_index = case(
+        *((Contact.created_at >= start, index) for index, (_day, start) in reversed(list(enumerate(starts)))),
+        else_=None,
+    )
+    # Grouped outside: PostgreSQL does not see a CASE with bound values in SELECT and GROUP BY as one.
+    contacts = (
+        select(source_id_for_grouping(), day_index.label("day_index"))
+        .where(Contact.created_at >= starts[0][1])
+        .subquery()
+    )
     rows = session.execute(
-        select(source_id, day, func.count())
-        .where(Contact.created_at >= since)
-        .group_by(source_id, day)
+        select(contacts.c.source_id, contacts.c.day_index, func.count())
+        .group_by(contacts.c.source_id, contacts.c.day_index)
     ).all()
     result: dict[int, dict[date, int]] = {}
-    for source_id, when, count in rows:
-        when = date.fromisoformat(when) if isinstance(when, str) else when
-        result.setdefault(source_id, {})[when] = count
+    for source_id, index, count in rows:
+        if index is not None:
+            result.setdefault(source_id, {})[day_list[index]] = count
     return result
 
 
-def operator_activity(session, days: int = 14, limit: int = 100) -> list[tuple[Operator, int, int]]:
-    """Per operator: contacts received and closed in the last ``days`` days; busiest first."""
-    since = start_of_today() - timedelta(days=days - 1)
+def operator_activity(
+    session, days: int = 14, limit: int = 100, zone: tzinfo = UTC
+) -> list[tuple[Operator, int, int]]:
+    """Per operator: contacts received and closed in the last ``days`` days of ``zone``; busiest first."""
+    since = start_of_day(last_days(days, zone)[0], zone)
     received = func.count().filter(Contact.assigned_at >= since)
     closed = func.count().filter((Contact.closed_at >= since) & (Contact.status == "closed"))
     rows = session.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
@@ -44,9 +45,9 @@ def source_weight_rows(session, source: Source, show_all: bool = False) -> tuple
     return rows, everyone - len(rows)
 
 
-def source_summaries(session) -> list[tuple[Source, int, int]]:
+def source_summaries(session, zone: tzinfo = UTC) -> list[tuple[Source, int, int]]:
     """Every source with its number of weighted operators and today's contacts: three queries."""
-    today = todays_contacts_by_source_id(session)
+    today = todays_contacts_by_source_id(session, zone)
     weighted = dict(
         session.execute(
             select(OperatorSourceWeight.source_id, func.count()).group_by(OperatorSourceWeight.source_id)

@@ -8,6 +8,12 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // The words come translated from the flash area's data-error-* attributes (base.html).
+  function message(key) {
+    var area = document.getElementById("flash-area");
+    return (area && area.dataset[key]) || "Something went wrong ({status}).";
+  }
+
   function flashError(text) {
     var area = document.getElementById("flash-area");
     if (!area) return;
@@ -43,15 +49,12 @@
 
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail.xhr.status;
-    var text = status === 403 ? "Your role may not do this." :
-      status === 404 ? "That no longer exists; reload the page." :
-      status === 429 ? "Too many requests; wait a moment." :
-      "Something went wrong (" + status + "). Nothing was changed; try again.";
-    flashError(text);
+    var key = status === 403 || status === 404 || status === 429 ? "error" + status : "errorOther";
+    flashError(message(key).replace("{status}", status));
   });
 
   document.addEventListener("htmx:sendError", function () {
-    flashError("The server cannot be reached. Check the connection; the page retries by itself.");
+    flashError(message("errorOffline"));
   });
 
   // Confirmation without hx-confirm's inline prompt wiring: forms that carry data-confirm.
