@@ -8,6 +8,8 @@ environment as the README shows, and stopped with SIGTERM.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import os
 import signal
 import subprocess
@@ -105,7 +107,10 @@ def run_bot(crm, tmp_path, scenario, crm_token=None):
                 await scenario(telegram)
         return telegram
 
-    return asyncio.run(talk())
+    # The browser tests' Playwright keeps an event loop running in the main thread for the
+    # whole session, so the bot's loop gets a thread of its own (with this test's app context).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(contextvars.copy_context().run, asyncio.run, talk()).result()
 
 
 def test_a_message_becomes_one_contact_and_its_redelivery_no_second(crm, tmp_path):
