@@ -122,9 +122,12 @@ def receive_contact(session, fields: ContactFields, actor: distribution.Actor) -
         )
     lead = find_or_create_lead(session, fields)
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
-    contact.lead = lead  # set once in the session; the response shows it without a query
     # Picked before the contact is written, so one INSERT already carries its operator.
     distribution.assign_automatically(session, contact, trigger="intake", actor=actor)
+    # Only once the contact is in the session: a flush on the way (PostgreSQL's savepoint)
+    # would otherwise meet it in lead.contacts and refuse it. The response shows the lead
+    # without a query.
+    contact.lead = lead
     return contact
 
 

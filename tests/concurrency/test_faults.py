@@ -186,9 +186,9 @@ def test_a_write_lock_held_past_the_timeout_answers_503_and_writes_nothing(scena
         counts = rows(
             scenario.database_url,
             "SELECT (SELECT count(*) FROM contacts), (SELECT count(*) FROM leads),"
-            " (SELECT count(*) FROM idempotency_keys)",
+            " (SELECT count(*) FROM idempotency_keys), (SELECT count(*) FROM assignments)",
         )
-        assert counts == [(0, 0, 0)], name
+        assert counts == [(0, 0, 0, 0)], name
         retried = client.post(CONTACTS_PATH, json=body, headers=keyed)  # the same key, the lock gone
         assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
         _empty_contacts(scenario.database_url)
@@ -197,6 +197,6 @@ def test_a_write_lock_held_past_the_timeout_answers_503_and_writes_nothing(scena
 def _empty_contacts(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as connection:
-        for table in ("idempotency_keys", "contacts", "leads"):
+        for table in ("idempotency_keys", "assignments", "contacts", "leads"):
             connection.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
