@@ -123,6 +123,14 @@
     if (menu && (active === document.body || menu.contains(active))) focusOn(form.querySelector("select"));
   });
 
+  // Opening a menu whose form is already there moves focus into it just the same.
+  document.addEventListener("toggle", function (event) {
+    var menu = event.target;
+    if (!menu.matches || !menu.matches("details.assign-menu") || !menu.open) return;
+    var select = menu.querySelector(".assign-form select");
+    if (select) select.focus();
+  }, true);
+
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     var menu = event.target.closest && event.target.closest("details.assign-menu[open]");
