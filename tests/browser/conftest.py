@@ -108,9 +108,16 @@ def recorder():
 
 
 @pytest.fixture
-def browser_context(chromium, live_server, recorder):
+def browser_locale():
+    """The browser's language (its Accept-Language); a test parametrizes it to run in Russian."""
+    return "en-US"
+
+
+@pytest.fixture
+def browser_context(chromium, live_server, recorder, browser_locale):
     """A fresh Chromium context on the live server (named apart from pytest-playwright's fixtures)."""
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
+                                   locale=browser_locale)
     context.set_default_timeout(POLL_TIMEOUT_MS)
     context.expose_function("__reportCsp", lambda text: recorder.csp.append(text))
     context.add_init_script(CSP_PROBE)

@@ -137,7 +137,7 @@ def assign(contact_id):
             )
     except (FormErrors, DomainError) as error:
         errors = {"operator_id": first_message(error)}
-        response = render_page(ASSIGN_TEMPLATE, "assign_form", 422,
+        response = render_page(ASSIGN_TEMPLATE, "assign_form", 422, alert=errors["operator_id"],
                                **_assign_context(contact, request.form, errors))
         response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})
         return response

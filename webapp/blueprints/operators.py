@@ -52,7 +52,8 @@ def create():
             )
     except (FormErrors, DomainError) as error:
         errors = field_messages(error, "name")
-        return render_page(TEMPLATE, "operators", 422, **_page_context(request.form, errors))
+        return render_page(TEMPLATE, "operators", 422, alert=next(iter(errors.values())),
+                           **_page_context(request.form, errors))
     flash(_("Operator %(name)s created.", name=operator.name), "success")
     if wants_fragment():
         return render_page(TEMPLATE, "operators", **_page_context())
@@ -68,6 +69,7 @@ def _row(operator_id: int, status: int = 200, errors=None):
         TEMPLATE,
         "operator_row",
         status,
+        alert=next(iter(errors.values())) if errors else None,
         op=operator_queries.operator_loads(db.session, [operator])[0],
         sources_by_operator=operator_queries.operator_sources(db.session, [operator.id]),
         can_edit=True,

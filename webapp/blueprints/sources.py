@@ -50,7 +50,8 @@ def create():
             source = directory.create_source(db.session, fields.name, fields.description)
     except (FormErrors, DomainError) as error:
         errors = field_messages(error, "name")
-        return render_page(LIST_TEMPLATE, "sources", 422, **_list_context(request.form, errors))
+        return render_page(LIST_TEMPLATE, "sources", 422, alert=next(iter(errors.values())),
+                           **_list_context(request.form, errors))
     flash(_("Source %(name)s created. Give it weights below.", name=source.name), "success")
     if wants_fragment():
         return render_page(LIST_TEMPLATE, "sources", **_list_context())
@@ -98,7 +99,8 @@ def set_weight(source_id, operator_id):
     except (FormErrors, DomainError) as error:
         errors = {"weight": _("Weight not saved: %(reason)s", reason=first_message(error))}
         return render_page(
-            DETAIL_TEMPLATE, "weights", 422, **_detail_context(source, errors=errors, oob_shares=True)
+            DETAIL_TEMPLATE, "weights", 422, alert=errors["weight"],
+            **_detail_context(source, errors=errors, oob_shares=True)
         )
     if not wants_fragment():
         flash(_("Weight saved."), "success")
@@ -117,7 +119,8 @@ def create_token(source_id):
         fields = parse_form(TokenForm, request.form)
     except FormErrors as error:
         errors = {"token_name": error.errors["name"]}
-        return render_page(DETAIL_TEMPLATE, "tokens", 422, **_detail_context(source, errors=errors))
+        return render_page(DETAIL_TEMPLATE, "tokens", 422, alert=errors["token_name"],
+                           **_detail_context(source, errors=errors))
     with write_transaction(db.session):
         row, token = tokens.create_token(db.session, fields.name, source_id=source.id)
     flash(_("Token %(name)s created. Copy it now: it is shown only once.", name=row.name), "success")

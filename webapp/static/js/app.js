@@ -22,6 +22,8 @@
     p.setAttribute("data-testid", "flash-error");
     p.textContent = text;
     area.replaceChildren(p);
+    // Read out too (a11y.js): the flash area is swapped, not a lasting live region.
+    document.dispatchEvent(new CustomEvent("announce", {detail: {message: text, level: "error"}}));
   }
 
   // The board polls itself; it pauses while a manager has an assignment menu open or
