@@ -13,10 +13,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    false,
     func,
     select,
-    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -96,8 +94,8 @@ class Source(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Routing settings (API.md, "Routing settings of a source").
-    paused: Mapped[bool] = mapped_column(default=False, server_default=false())
-    auto_drain: Mapped[bool] = mapped_column(default=True, server_default=true())
+    paused: Mapped[bool] = mapped_column(default=False, server_default="0")
+    auto_drain: Mapped[bool] = mapped_column(default=True, server_default="1")
     sticky_days: Mapped[int] = mapped_column(default=0, server_default="0")
     intake_per_minute: Mapped[int | None]
     wait_target_minutes: Mapped[int | None]

@@ -18,9 +18,11 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('sources', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('paused', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column('auto_drain', sa.Boolean(), nullable=False, server_default=sa.true()))
+    # Plain ADD COLUMNs with constant defaults: SQLite adds them in place (a batch copy of
+    # sources would trip over the contacts that reference it).
+    with op.batch_alter_table('sources', schema=None, recreate='never') as batch_op:
+        batch_op.add_column(sa.Column('paused', sa.Boolean(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('auto_drain', sa.Boolean(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('sticky_days', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('intake_per_minute', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('wait_target_minutes', sa.Integer(), nullable=True))
