@@ -28,3 +28,25 @@ def test_statement_count_is_the_same_with_0_and_5000_earlier_contacts(database_u
 
     assert after.count == before.count
     assert after.commits == before.commits
+
+
+def test_routing_settings_cost_one_statement_each_and_stay_constant(database_url):
+    """sticky_days adds the lookup of the lead's recent operator, intake_per_minute the count of
+    the last minute: one statement each, whatever the history (issue 12)."""
+    from sqlalchemy import create_engine, text
+
+    target = seed_intake(database_url, operators=10, name="Routed")
+    plain = statements_per_post(database_url, target.token, target.source_id)
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE sources SET sticky_days = 30, intake_per_minute = 100000 WHERE id = :id"),
+            {"id": target.source_id},
+        )
+    engine.dispose()
+    routed = statements_per_post(database_url, target.token, target.source_id)
+    add_history(database_url, target.source_id, 2000)
+    later = statements_per_post(database_url, target.token, target.source_id)
+
+    assert routed.count == plain.count + 2
+    assert later.count == routed.count and later.commits == routed.commits

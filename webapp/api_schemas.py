@@ -99,6 +99,29 @@ class SourceCreate(RequestModel):
     description: Text(0, 4000) | None = None
 
 
+def _absent(description: str):
+    # Absent leaves the setting as it is; null is refused (the type is not nullable).
+    return Field(None, description=description, json_schema_extra=_without_default)
+
+
+class SourceUpdate(RequestModel):
+    # Unknown fields are refused here (422), unlike elsewhere: a setting this version does
+    # not know would otherwise look saved to the caller while nothing changed.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Text(1, 200) = Field(None, description="The new name; absent keeps it (null is refused).")
+    description: Text(0, 4000) | None = None
+    paused: bool = _absent("Store contacts but distribute none; false again drains them.")
+    auto_drain: bool = _absent("Hand capacity that frees up to this source's waiting contacts.")
+    sticky_days: Integer(0, 365) = _absent("A returning lead goes to its recent operator (0 = off).")
+    intake_per_minute: Integer(1, 100_000) | None = Field(
+        None, description="Contacts accepted per 60 s; past it 429 (null = unlimited)."
+    )
+    wait_target_minutes: Integer(1, 10_080) | None = Field(
+        None, description="How long a contact may wait before it counts as overdue (null = off)."
+    )
+
+
 class WeightItem(RequestModel):
     operator_id: Id
     weight: Integer(0, 1_000_000)
@@ -172,12 +195,24 @@ class WeightOut(BaseModel):
     weight: int
 
 
+class WaitingOut(BaseModel):
+    count: int
+    oldest_seconds: int | None
+    overdue: int
+
+
 class SourceOut(BaseModel):
     id: int
     name: str
     description: str | None
     weights: list[WeightOut]
     created_at: datetime
+    paused: bool
+    auto_drain: bool
+    sticky_days: int
+    intake_per_minute: int | None
+    wait_target_minutes: int | None
+    waiting: WaitingOut
 
 
 class LeadOut(BaseModel):

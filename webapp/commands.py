@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 from flask import Blueprint, current_app
 
-from webapp import demo, intake, tokens, users
+from webapp import demo, intake, jobs, tokens, users
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
@@ -97,3 +97,10 @@ def purge_idempotency_keys():
     with write_transaction(db.session):
         removed = intake.purge_idempotency_keys(db.session, ttl)
     click.echo(f"Removed {removed} idempotency keys older than {ttl}.")
+
+
+@bp.cli.command("sweep")
+def sweep():
+    """One pass of the drain over every source (what no event handed out), then exit."""
+    assigned = jobs.sweep(db.session)
+    click.echo(f"Sweep assigned {assigned} waiting contacts.")

@@ -79,6 +79,30 @@ def create_source(session, name: str, description: str | None = None) -> Source:
     return source
 
 
+# The settings of a source that update_source changes (besides name and description).
+SOURCE_SETTINGS = ("paused", "auto_drain", "sticky_days", "intake_per_minute", "wait_target_minutes")
+
+
+def update_source(session, source_id: int, changes: dict) -> Source:
+    """Rename, describe or change the routing settings of a source; ``changes`` holds only what is given.
+
+    The values arrive validated (types and ranges) by the caller's schema. Resuming a
+    paused source drains nothing here: that runs after the commit (``jobs.after_source_change``).
+    """
+    source = get_existing(session, Source, source_id)
+    message = f"A source named {changes.get('name')!r} already exists."
+    name = changes.get("name")
+    if name is not None and name != source.name:
+        if _name_taken(session, Source, name, except_id=source.id):
+            raise ConflictError(message)
+        source.name = name
+    for field in ("description", *SOURCE_SETTINGS):
+        if field in changes:
+            setattr(source, field, changes[field])
+    _flush_unique(session, message)
+    return source
+
+
 def _check_weight_items(session, items: list[tuple[int, int]]) -> None:
     known = set(
         session.execute(select(Operator.id).where(Operator.id.in_({op for op, _ in items}))).scalars()

@@ -19,6 +19,7 @@ import itertools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import and_, func, insert, select
@@ -31,6 +32,7 @@ from webapp.models import (
     Contact,
     Operator,
     OperatorSourceWeight,
+    Source,
     unassigned_open_contacts,
 )
 
@@ -126,22 +128,33 @@ class Decision:
     """What the pick decided and why: the operator (or None), the candidates it saw, the draw."""
 
     operator_id: int | None
-    rule: str  # "weighted", or "none" when nobody was eligible
+    rule: str  # "weighted", "sticky", or "none" when nobody was eligible
     candidates: tuple[Candidate, ...]
     draw: Draw | None
+    # The lead's recent operator that sticky_days preferred, honoured or not.
+    preferred_operator_id: int | None = None
 
 
-def decide(candidates: Sequence[Candidate], rng: random.Random) -> Decision:
-    """The weighted pick among the eligible candidates, with what explains it."""
+def decide(
+    candidates: Sequence[Candidate], rng: random.Random, preferred_operator_id: int | None = None
+) -> Decision:
+    """The pick among the eligible candidates, with what explains it.
+
+    The preferred operator (a returning lead's, see ``sticky_days``) gets the contact
+    when eligible now (rule "sticky", no draw); otherwise the weighted pick.
+    """
     eligible = eligible_candidates(candidates)
+    preferred = preferred_operator_id
     if not eligible:
-        return Decision(None, "none", tuple(candidates), None)
+        return Decision(None, "none", tuple(candidates), None, preferred)
+    if preferred is not None and any(candidate.operator_id == preferred for candidate in eligible):
+        return Decision(preferred, "sticky", tuple(candidates), None, preferred)
     operator_id, draw = weighted_draw(
         [candidate.operator_id for candidate in eligible],
         [candidate.weight for candidate in eligible],
         rng,
     )
-    return Decision(operator_id, "weighted", tuple(candidates), draw)
+    return Decision(operator_id, "weighted", tuple(candidates), draw, preferred)
 
 
 def choose_operator(candidates: Iterable[Candidate], rng: random.Random) -> int | None:
@@ -277,16 +290,61 @@ def _record(session, contact: Contact, from_operator_id, *, trigger, rule, actor
             candidates=[_candidate_record(c) for c in decision.candidates] if decision is not None else [],
             draw_point=draw.point if draw is not None else None,
             draw_total=draw.total if draw is not None else None,
+            preferred_operator_id=decision.preferred_operator_id if decision is not None else None,
         )
     )
 
 
+class SourceRouting(NamedTuple):
+    """The settings of a source that the automatic pick obeys."""
+
+    paused: bool
+    sticky_days: int
+
+
+# Selected with the source by whoever already reads it (the intake), to save a query.
+ROUTING_COLUMNS = (Source.paused, Source.sticky_days)
+
+
+def load_routing(session, source_id: int) -> SourceRouting:
+    row = session.execute(select(*ROUTING_COLUMNS).where(Source.id == source_id)).one()
+    return SourceRouting(*row)
+
+
+def preferred_operator(session, contact: Contact, sticky_days: int) -> int | None:
+    """The operator of the lead's most recent contact within ``sticky_days`` (0: none).
+
+    One indexed query (ix_contacts_lead_id_id), and only when the source asks for it.
+    """
+    if sticky_days <= 0 or contact.lead_id is None:
+        return None
+    query = (
+        select(Contact.operator_id)
+        .where(Contact.lead_id == contact.lead_id)
+        .where(Contact.operator_id.is_not(None))
+        .where(Contact.created_at >= utcnow() - timedelta(days=sticky_days))
+        .order_by(Contact.id.desc())
+        .limit(1)
+    )
+    if contact.id is not None:
+        query = query.where(Contact.id != contact.id)
+    return session.execute(query).scalar_one_or_none()
+
+
 def assign_automatically(
-    session, contact: Contact, rng: random.Random | None = None, *, trigger: str, actor: Actor
+    session,
+    contact: Contact,
+    rng: random.Random | None = None,
+    *,
+    trigger: str,
+    actor: Actor,
+    routing: SourceRouting | None = None,
 ) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
-    Loads the candidates with their loads (one query) and picks by weight.
+    ``routing`` (read here when not given) decides first: a paused source distributes
+    nothing, and with ``sticky_days`` the lead's recent operator is preferred while
+    eligible. Loads the candidates with their loads (one query) and picks by weight.
     On PostgreSQL it then locks the chosen operator (``FOR UPDATE``) and re-counts
     its open contacts in a new statement; if it filled up (or was switched off)
     meanwhile, picks again, up to ``MAX_PICK_ATTEMPTS`` times. Each attempt runs
@@ -300,14 +358,13 @@ def assign_automatically(
     at intake, finding nobody) is recorded with the candidates and the draw.
     Returns the operator id or None. Flushes, never commits.
     """
-    rng = rng or _default_rng
+    routing = routing or load_routing(session, contact.source_id)
     from_operator_id = contact.operator_id
-    for _ in range(MAX_PICK_ATTEMPTS):
-        decision = decide(load_candidates(session, contact.source_id), rng)
-        if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
-            break
-    else:  # every pick filled up under us: the contact waits
-        decision = Decision(None, "none", decision.candidates, None)
+    if routing.paused:
+        decision = Decision(None, "none", (), None)
+    else:
+        preferred = preferred_operator(session, contact, routing.sticky_days)
+        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng)
     _set_operator(contact, decision.operator_id)
     session.add(contact)
     session.flush()
@@ -315,6 +372,15 @@ def assign_automatically(
         _record(session, contact, from_operator_id, trigger=trigger, rule=decision.rule, actor=actor,
                 decision=decision)
     return decision.operator_id
+
+
+def _pick_and_lock(session, source_id: int, preferred: int | None, rng: random.Random) -> Decision:
+    for _ in range(MAX_PICK_ATTEMPTS):
+        decision = decide(load_candidates(session, source_id), rng, preferred)
+        if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
+            return decision
+    # Every pick filled up under us: the contact waits.
+    return Decision(None, "none", decision.candidates, None, preferred)
 
 
 def _lock_if_room(session, operator_id: int) -> bool:
@@ -426,3 +492,43 @@ def assign_waiting(
     if contact is None or contact.operator_id is not None or not contact.is_open:
         return None
     return assign_automatically(session, contact, rng, trigger=trigger, actor=actor) is not None
+
+
+# --- What a drain may hand out -------------------------------------------------
+
+
+def drainable_contacts(
+    session, source_ids: Iterable[int] | None, limit_per_source: int | None = None
+) -> list[tuple[int, int]]:
+    """(contact id, source id) of the waiting contacts a drain may assign, oldest first.
+
+    Only sources that drain (``auto_drain`` and not ``paused``); ``source_ids`` None is
+    every source. With ``limit_per_source``, only that many of each (one indexed query
+    per source), so a drain that may assign one contact does not read a whole backlog.
+    """
+    sources = select(Source.id).where(Source.auto_drain.is_(True), Source.paused.is_(False))
+    if source_ids is not None:
+        sources = sources.where(Source.id.in_(list(source_ids)))
+    draining = session.execute(sources.order_by(Source.id)).scalars().all()
+    if limit_per_source is None:
+        wanted = set(draining)
+        return [row for row in waiting_contacts(session) if row[1] in wanted]
+    found = []
+    for source_id in draining:
+        query = unassigned_open_contacts(source_id).with_only_columns(Contact.id, Contact.source_id)
+        found.extend(session.execute(query.limit(limit_per_source)).all())
+    return sorted(found)
+
+
+def operator_room(session, operator_id: int) -> int:
+    """How many more contacts the operator may take now (0 when inactive or unknown)."""
+    operator = session.get(Operator, operator_id, populate_existing=True)
+    if operator is None or not operator.is_active:
+        return 0
+    return max(operator.max_active_contacts - _count_open(session, operator_id), 0)
+
+
+def sources_of_operator(session, operator_id: int) -> list[int]:
+    """The sources on which the operator has a weight."""
+    query = select(OperatorSourceWeight.source_id).where(OperatorSourceWeight.operator_id == operator_id)
+    return list(session.execute(query.order_by(OperatorSourceWeight.source_id)).scalars())

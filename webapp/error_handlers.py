@@ -67,9 +67,11 @@ def handle_domain_error(error: DomainError):
     """A refusal of the domain that the view did not turn into an inline message."""
     db.session.rollback()
     status = http_status(error)
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if wants_problem():
-        return problem_response(status, error.message, errors=error.errors)
-    return error_page(status, domain_message(error))
+        return problem_response(status, error.message, errors=error.errors, headers=headers)
+    return error_page(status, domain_message(error), headers)
 
 
 def handle_http_exception(error: HTTPException):

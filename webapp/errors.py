@@ -24,7 +24,21 @@ class InvalidError(DomainError):
     """A field names a row that does not exist or breaks a rule; ``errors`` names the fields."""
 
 
-HTTP_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422, DomainError: 422}
+class TooManyError(DomainError):
+    """A limit was reached; the caller may retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+HTTP_STATUS = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    InvalidError: 422,
+    TooManyError: 429,
+    DomainError: 422,
+}
 
 
 def http_status(error: DomainError) -> int:

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
-from sqlalchemy import case, delete, func, null, select
+from sqlalchemy import case, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from webapp import distribution
 from webapp.clock import utcnow
-from webapp.errors import ConflictError, InvalidError
+from webapp.errors import ConflictError, InvalidError, TooManyError
 from webapp.models import Contact, IdempotencyKey, Lead, Source
 
 
@@ -108,22 +109,81 @@ def _customer_updates(incoming, overwrite_when) -> dict:
     return updates
 
 
-def source_exists(session, source_id: int) -> bool:
-    # Not session.get(Source): that would load every weight and operator of the source.
-    return session.execute(select(Source.id).where(Source.id == source_id)).first() is not None
+class IntakeLimited(TooManyError):
+    """The source received ``intake_per_minute`` contacts in the last 60 s; nothing was stored."""
+
+    def __init__(self, source_id: int, retry_after: int, noted_recently: bool):
+        super().__init__(
+            f"Source {source_id} accepts no more contacts this minute; retry in {retry_after} s.",
+            retry_after=retry_after,
+        )
+        self.source_id = source_id
+        self.noted_recently = noted_recently
+
+
+INTAKE_WINDOW = timedelta(seconds=60)
+
+
+def _source_settings(session, source_id: int):
+    # One query for what the intake needs of the source: that it exists, its limit and its
+    # routing. Not session.get(Source): that would load every weight and operator of it.
+    return session.execute(
+        select(
+            Source.intake_per_minute, Source.intake_limited_at, *distribution.ROUTING_COLUMNS
+        ).where(Source.id == source_id)
+    ).first()
+
+
+def _check_intake_limit(session, source_id: int, per_minute: int, limited_at) -> None:
+    """Refuse a contact past the source's limit, counted from the stored contacts themselves.
+
+    Counted inside the write transaction, so it holds across processes and servers:
+    exact on SQLite (one writer at a time); on PostgreSQL transactions that count at
+    the same moment may each add one, so at most one more per concurrent writer
+    (RELIABILITY.md, "Per-source guards").
+    """
+    now = utcnow()
+    count, oldest = session.execute(
+        select(func.count(), func.min(Contact.created_at)).where(
+            Contact.source_id == source_id, Contact.created_at > now - INTAKE_WINDOW
+        )
+    ).one()
+    if count < per_minute:
+        return
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    free_at = (oldest or now) + INTAKE_WINDOW
+    retry_after = max(1, math.ceil((free_at - now).total_seconds()))
+    recently = limited_at is not None and now - limited_at < INTAKE_WINDOW
+    raise IntakeLimited(source_id, retry_after, recently)
+
+
+def note_intake_limited(session, source_id: int) -> None:
+    """Remember that the source's limit refused a contact (the overview lists today's).
+
+    Written at most about once a minute per source (the intake skips it when recent),
+    in a transaction of its own: the refused request stores nothing.
+    """
+    session.execute(update(Source).where(Source.id == source_id).values(intake_limited_at=utcnow()))
 
 
 def receive_contact(session, fields: ContactFields, actor: distribution.Actor) -> Contact:
     """Store a contact and let the distribution pick its operator. Caller commits."""
-    if not source_exists(session, fields.source_id):
+    settings = _source_settings(session, fields.source_id)
+    if settings is None:
         raise InvalidError(
             f"Source {fields.source_id} does not exist.",
             [{"field": "source_id", "message": "no source with this id"}],
         )
+    per_minute, limited_at, *routing = settings
+    if per_minute is not None:
+        _check_intake_limit(session, fields.source_id, per_minute, limited_at)
     lead = find_or_create_lead(session, fields)
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
     # Picked before the contact is written, so one INSERT already carries its operator.
-    distribution.assign_automatically(session, contact, trigger="intake", actor=actor)
+    distribution.assign_automatically(
+        session, contact, trigger="intake", actor=actor, routing=distribution.SourceRouting(*routing)
+    )
     # Only once the contact is in the session: a flush on the way (PostgreSQL's savepoint)
     # would otherwise meet it in lead.contacts and refuse it. The response shows the lead
     # without a query.

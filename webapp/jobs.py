@@ -6,11 +6,17 @@ functions own their transactions; the domain functions they call never commit.
 
 from __future__ import annotations
 
+import logging
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from webapp import distribution
 from webapp.database import write_transaction
+from webapp.models import Operator, OperatorSourceWeight
 
 
 @dataclass(frozen=True)
@@ -45,3 +51,119 @@ def redistribute(
             still_waiting += 1
             full_sources.add(contact_source_id)
     return RedistributionResult(assigned=assigned, unassigned=still_waiting)
+
+
+# --- The backlog drains itself -------------------------------------------------
+# A drain runs after the change that freed capacity has committed, in the same
+# request (API.md allows "after its commit"): each contact in a write transaction of
+# its own, through distribution.assign_waiting, which locks like the intake does. So
+# two drains at once, or a drain and an intake, never assign a contact twice or fill
+# an operator past the limit. A drain that fails (the database busy) is logged and left
+# to the sweep: the change it followed is already committed and answered.
+
+log = logging.getLogger(__name__)
+
+
+def drain(
+    session,
+    source_ids: Iterable[int] | None = None,
+    *,
+    at_most: int | None = None,
+    trigger: str = "drain",
+    rng: random.Random | None = None,
+) -> int:
+    """Assign the oldest waiting contacts of the draining sources (None: all), at most ``at_most``.
+
+    A source whose contact found nobody is skipped for the rest of the pass. Returns
+    how many contacts were assigned.
+    """
+    if at_most is not None and at_most <= 0:
+        return 0
+    waiting = distribution.drainable_contacts(session, source_ids, at_most)
+    assigned = 0
+    full_sources: set[int] = set()
+    for contact_id, source_id in waiting:
+        if source_id in full_sources:
+            continue
+        try:
+            with write_transaction(session):
+                outcome = distribution.assign_waiting(
+                    session, contact_id, rng, trigger=trigger, actor=distribution.SYSTEM
+                )
+        except OperationalError as error:
+            log.warning("drain stopped, the sweep will finish it: %s", error.orig)
+            break
+        if outcome is True:
+            assigned += 1
+            if assigned == at_most:
+                break
+        elif outcome is False:
+            full_sources.add(source_id)
+    return assigned
+
+
+def drain_for_operator(
+    session, operator_id: int, *, at_most: int | None = None, source_id: int | None = None, rng=None
+) -> int:
+    """Hand the room an operator has now (at most ``at_most``) to their sources' waiting contacts.
+
+    ``source_id`` narrows it to one source (a weight raised there). The contacts go by
+    the normal pick, not necessarily to this operator; the count is bounded all the same.
+    """
+    room = distribution.operator_room(session, operator_id)
+    if at_most is not None:
+        room = min(room, at_most)
+    if room <= 0:
+        return 0
+    sources = [source_id] if source_id is not None else distribution.sources_of_operator(session, operator_id)
+    return drain(session, sources, at_most=room, rng=rng)
+
+
+def after_contact_change(session, operator_before: int | None, contact) -> int:
+    """A contact closed, unassigned or handed elsewhere frees one place of its former operator."""
+    if operator_before is None:
+        return 0
+    if contact.status == "closed" or contact.operator_id != operator_before:
+        return drain_for_operator(session, operator_before, at_most=1)
+    return 0
+
+
+def after_operator_change(session, operator_id: int, was_active: bool, old_limit: int) -> int:
+    """An operator made active frees their whole room; a raised limit frees the difference."""
+    operator = session.get(Operator, operator_id, populate_existing=True)
+    if operator is None or not operator.is_active:
+        return 0
+    if not was_active:
+        return drain_for_operator(session, operator_id)
+    return drain_for_operator(session, operator_id, at_most=operator.max_active_contacts - old_limit)
+
+
+def after_weights_change(session, source_id: int, weights_before: dict[int, int]) -> int:
+    """Every operator whose weight on the source went up may take that source's waiting contacts."""
+    weights_after = dict(
+        session.execute(
+            select(OperatorSourceWeight.operator_id, OperatorSourceWeight.weight).where(
+                OperatorSourceWeight.source_id == source_id
+            )
+        ).all()
+    )
+    return sum(
+        drain_for_operator(session, operator_id, source_id=source_id)
+        for operator_id, weight in sorted(weights_after.items())
+        if weight > weights_before.get(operator_id, 0)
+    )
+
+
+def after_source_change(session, source_id: int, was_draining: bool) -> int:
+    """A source resumed (or given auto_drain) hands its waiting contacts to whoever has room."""
+    if was_draining:
+        return 0
+    return drain(session, [source_id])
+
+
+def sweep(session, rng: random.Random | None = None) -> int:
+    """One pass over every draining source, for capacity that no event handed out.
+
+    The command ``flask --app wsgi sweep`` runs it once; the worker will run it every minute.
+    """
+    return drain(session, None, trigger="sweep", rng=rng)

@@ -93,6 +93,14 @@ class Source(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Routing settings (API.md, "Routing settings of a source").
+    paused: Mapped[bool] = mapped_column(default=False, server_default="0")
+    auto_drain: Mapped[bool] = mapped_column(default=True, server_default="1")
+    sticky_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    intake_per_minute: Mapped[int | None]
+    wait_target_minutes: Mapped[int | None]
+    # The last time the intake limit refused a contact: the overview lists today's.
+    intake_limited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Every reader of a source shows its weights: load them with it, ordered.
     weights: Mapped[list[OperatorSourceWeight]] = relationship(
@@ -127,6 +135,8 @@ class Contact(db.Model):
         # The eligibility count and the unassigned board both read this index.
         Index("ix_contacts_operator_status", "operator_id", "status"),
         Index("ix_contacts_source_id_id", "source_id", "id"),
+        # The intake limit counts a source's contacts of the last minute.
+        Index("ix_contacts_source_id_created_at", "source_id", "created_at"),
         Index("ix_contacts_status_id", "status", "id"),
         Index("ix_contacts_lead_id_id", "lead_id", "id"),
         # Overview and stats read "today" and "the last 14 days" by these times.
@@ -162,7 +172,11 @@ class Assignment(db.Model):
     """One change of a contact's operator (or an intake that found nobody), and why."""
 
     __tablename__ = "assignments"
-    __table_args__ = (Index("ix_assignments_contact_id_id", "contact_id", "id"),)
+    __table_args__ = (
+        Index("ix_assignments_contact_id_id", "contact_id", "id"),
+        # The sticky statistics read the last 7 days.
+        Index("ix_assignments_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
@@ -179,6 +193,9 @@ class Assignment(db.Model):
     candidates: Mapped[list] = mapped_column(JSON, default=list)
     draw_point: Mapped[int | None] = mapped_column(BigInteger)
     draw_total: Mapped[int | None] = mapped_column(BigInteger)
+    # The operator the source's sticky_days preferred (the lead's most recent one), whether
+    # or not the pick could honour it: how often it held is counted from these.
+    preferred_operator_id: Mapped[int | None]
 
 
 class ApiToken(db.Model):

@@ -20,7 +20,8 @@ def operator_json(operator, active_contacts: int) -> dict:
     }
 
 
-def source_json(source) -> dict:
+def source_json(source, waiting) -> dict:
+    """``waiting``: the source's ``webapp.queries.routing.Waiting``."""
     return {
         "id": source.id,
         "name": source.name,
@@ -30,6 +31,16 @@ def source_json(source) -> dict:
             for w in source.weights
         ],
         "created_at": iso(source.created_at),
+        "paused": source.paused,
+        "auto_drain": source.auto_drain,
+        "sticky_days": source.sticky_days,
+        "intake_per_minute": source.intake_per_minute,
+        "wait_target_minutes": source.wait_target_minutes,
+        "waiting": {
+            "count": waiting.count,
+            "oldest_seconds": waiting.oldest_seconds,
+            "overdue": waiting.overdue,
+        },
     }
 
 

@@ -9,7 +9,11 @@ from tests.builders import make_operator, make_source
 
 
 def assert_source_shape(source: dict) -> None:
-    assert set(source) == {"id", "name", "description", "weights", "created_at"}
+    assert set(source) == {
+        "id", "name", "description", "weights", "created_at",
+        "paused", "auto_drain", "sticky_days", "intake_per_minute", "wait_target_minutes", "waiting",
+    }
+    assert set(source["waiting"]) == {"count", "oldest_seconds", "overdue"}
     assert ISO_UTC.match(source["created_at"])
     for weight in source["weights"]:
         assert set(weight) == {"operator_id", "operator_name", "weight"}

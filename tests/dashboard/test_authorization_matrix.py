@@ -81,6 +81,7 @@ EXPECTED = {
     ("operators.set_limit", "POST"): SUPERVISOR_WRITE,
     ("sources.create", "POST"): SUPERVISOR_WRITE,
     ("sources.set_weight", "POST"): SUPERVISOR_WRITE,
+    ("sources.set_routing", "POST"): SUPERVISOR_WRITE,
     ("sources.create_token", "POST"): SUPERVISOR_WRITE,
     ("sources.revoke_token", "POST"): SUPERVISOR_WRITE,
     # The API: bearer tokens only; a session cookie is never enough.
@@ -102,6 +103,7 @@ EXPECTED = {
     ("api.list_sources", "GET"): ADMIN_API_READ,
     ("api.get_source", "GET"): ADMIN_API_READ,
     ("api.replace_weights", "PUT"): ADMIN_API,
+    ("api.update_source", "PATCH"): ADMIN_API,
 }
 
 
@@ -168,6 +170,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.set_operator_status": {"status": "active"},
         "api.create_source": {"name": unique},
         "api.replace_weights": {"weights": [{"operator_id": world["anna"], "weight": 2}]},
+        "api.update_source": {"sticky_days": 3},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},
@@ -178,6 +181,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "operators.set_limit": {"max_active_contacts": "7"},
         "sources.create": {"name": unique},
         "sources.set_weight": {"weight": "3"},
+        "sources.set_routing": {"auto_drain": "true", "sticky_days": "3"},
         "sources.create_token": {"name": unique},
     }
     if endpoint.startswith("api."):

@@ -43,7 +43,8 @@ DASHBOARD_ARGUMENTS = {
     "auth": ("next", "username", "password"),
     "board": BOARD_FILTERS + ("before", "seen", "operator_id", "force", "set_status"),
     "operators": ("page", "name", "status", "max_active_contacts"),
-    "sources": ("all", "name", "description", "weight"),
+    "sources": ("all", "name", "description", "weight", "paused", "auto_drain", "sticky_days",
+                "intake_per_minute", "wait_target_minutes"),
     "settings": ("locale", "next", "timezone"),
 }
 

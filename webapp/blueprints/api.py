@@ -31,6 +31,7 @@ from webapp.api_schemas import (
     SourceCreate,
     SourceList,
     SourceOut,
+    SourceUpdate,
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
@@ -48,6 +49,7 @@ from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
+from webapp.queries.routing import waiting_by_source
 from webapp.serializers import assignment_json, contact_json, lead_json, operator_json, source_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -70,6 +72,10 @@ bp.before_request(require_token)
 
 def _operator_out(operator) -> dict:
     return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0))
+
+
+def _source_out(source) -> dict:
+    return source_json(source, waiting_by_source(db.session, [source])[source.id])
 
 
 def _contact_out(contact) -> dict:
@@ -116,25 +122,29 @@ def get_operator(operator_id):
 @bp.put("/operators/<int:operator_id>/status")
 @operation("Set an operator active or inactive", OperatorOut, body=OperatorStatusUpdate)
 def set_operator_status(operator_id):
-    """Switch an operator on or off."""
-    existing(Operator, operator_id)
+    """Switch an operator on or off; switched on, they take waiting contacts at once."""
+    before = existing(Operator, operator_id)
+    was_active, old_limit = before.is_active, before.max_active_contacts
     fields, _ = parse_body(OperatorStatusUpdate)
     with write_transaction(db.session):
         body = _operator_out(directory.set_operator_status(db.session, operator_id, fields.status))
+    jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
     return jsonify(body)
 
 
 @bp.patch("/operators/<int:operator_id>")
 @operation("Rename an operator or change the limit", OperatorOut, body=OperatorUpdate, errors=(409,))
 def update_operator(operator_id):
-    """Rename or change the limit; a lower limit reassigns nothing."""
-    existing(Operator, operator_id)
+    """Rename or change the limit; a lower limit reassigns nothing, a higher one drains."""
+    before = existing(Operator, operator_id)
+    was_active, old_limit = before.is_active, before.max_active_contacts
     fields, _ = parse_body(OperatorUpdate)
     with write_transaction(db.session):
         operator = directory.update_operator(
             db.session, operator_id, name=fields.name, max_active_contacts=fields.max_active_contacts
         )
         body = _operator_out(operator)
+    jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
     return jsonify(body)
 
 
@@ -147,7 +157,7 @@ def create_source():
     """Create a source (a bot or channel)."""
     fields, _ = parse_body(SourceCreate)
     with write_transaction(db.session):
-        body = source_json(directory.create_source(db.session, fields.name, fields.description))
+        body = _source_out(directory.create_source(db.session, fields.name, fields.description))
     return jsonify(body), 201
 
 
@@ -156,25 +166,41 @@ def create_source():
 def list_sources():
     """All sources with their weights."""
     sources = db.session.execute(select(Source).order_by(Source.id)).scalars().all()
-    return jsonify(items=[source_json(source) for source in sources])
+    waiting = waiting_by_source(db.session, sources)
+    return jsonify(items=[source_json(source, waiting[source.id]) for source in sources])
 
 
 @bp.get("/sources/<int:source_id>")
 @operation("Get a source", SourceOut)
 def get_source(source_id):
     """One source with its weights."""
-    return jsonify(source_json(existing(Source, source_id)))
+    return jsonify(_source_out(existing(Source, source_id)))
+
+
+@bp.patch("/sources/<int:source_id>")
+@operation("Rename a source or change its routing settings", SourceOut, body=SourceUpdate, errors=(409,))
+def update_source(source_id):
+    """Change what is given; resuming (or turning auto_drain on) drains the waiting contacts."""
+    before = existing(Source, source_id)
+    was_draining = before.auto_drain and not before.paused
+    fields, _ = parse_body(SourceUpdate)
+    changes = fields.model_dump(include=fields.model_fields_set)
+    with write_transaction(db.session):
+        source = directory.update_source(db.session, source_id, changes)
+    jobs.after_source_change(db.session, source_id, was_draining)
+    return jsonify(_source_out(source))  # after the drain: "waiting" shows what is left
 
 
 @bp.put("/sources/<int:source_id>/weights")
 @operation("Replace the weights of a source", SourceOut, body=WeightsUpdate)
 def replace_weights(source_id):
     """Replace the whole weight set; weight 0 takes an operator off the source."""
-    existing(Source, source_id)
+    weights_before = {w.operator_id: w.weight for w in existing(Source, source_id).weights}
     fields, _ = parse_body(WeightsUpdate)
     items = [(item.operator_id, item.weight) for item in fields.weights]
     with write_transaction(db.session):
-        body = source_json(directory.replace_weights(db.session, source_id, items))
+        body = _source_out(directory.replace_weights(db.session, source_id, items))
+    jobs.after_weights_change(db.session, source_id, weights_before)
     return jsonify(body)
 
 
@@ -223,8 +249,22 @@ def create_contact():
     """Store a contact from a bot; the distribution picks its operator."""
     key = idempotency_key()
     fields, raw = parse_body(ContactCreate)
+    try:
+        stored = _receive(fields, raw, key)
+    except intake.IntakeLimited as limited:
+        if not limited.noted_recently:
+            with write_transaction(db.session):
+                intake.note_intake_limited(db.session, limited.source_id)
+        raise
+    response = Response(stored.body, status=stored.status, mimetype="application/json")
+    if stored.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _receive(fields: ContactCreate, raw: dict, key: str | None) -> intake.StoredResponse:
     with write_transaction(db.session):
-        stored = intake.receive_contact_once(
+        return intake.receive_contact_once(
             db.session,
             _contact_fields(fields),
             lambda contact: json.dumps(_contact_out(contact)),
@@ -234,10 +274,6 @@ def create_contact():
             ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
             actor=api_actor(),
         )
-    response = Response(stored.body, status=stored.status, mimetype="application/json")
-    if stored.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return response
 
 
 @bp.get("/contacts", strict_slashes=False)
@@ -294,19 +330,21 @@ def list_assignments(contact_id):
 @bp.put("/contacts/<int:contact_id>/status")
 @operation("Change a contact's status", ContactOut, body=ContactStatusUpdate, errors=(409,))
 def set_contact_status(contact_id):
-    """new → in_progress → closed; closed is final."""
-    existing(Contact, contact_id)
+    """new → in_progress → closed; closed is final. Closing frees a place for a waiting contact."""
+    operator_before = existing(Contact, contact_id).operator_id
     fields, _ = parse_body(ContactStatusUpdate)
     with write_transaction(db.session):
-        body = _contact_out(contact_service.change_status(db.session, contact_id, fields.status))
+        contact = contact_service.change_status(db.session, contact_id, fields.status)
+        body = _contact_out(contact)
+    jobs.after_contact_change(db.session, operator_before, contact)
     return jsonify(body)
 
 
 @bp.put("/contacts/<int:contact_id>/operator")
 @operation("Assign a contact by hand", ContactOut, body=ContactOperatorUpdate, errors=(409,))
 def set_contact_operator(contact_id):
-    """Manual assignment; force overrides the limit and the status."""
-    existing(Contact, contact_id)
+    """Manual assignment; force overrides the limit and the status. The former operator's place drains."""
+    operator_before = existing(Contact, contact_id).operator_id
     fields, _ = parse_body(ContactOperatorUpdate)
     with write_transaction(db.session):
         contact = contact_service.set_operator(
@@ -318,6 +356,7 @@ def set_contact_operator(contact_id):
             reason=fields.reason,
         )
         body = _contact_out(contact)
+    jobs.after_contact_change(db.session, operator_before, contact)
     return jsonify(body)
 
 

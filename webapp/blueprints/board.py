@@ -124,6 +124,7 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
 def assign(contact_id):
     """Hand a contact to an operator; at the limit or inactive needs the override box (force)."""
     contact = get_existing(db.session, Contact, contact_id)
+    operator_before = contact.operator_id
     try:
         if not request.form.get("operator_id", "").strip():
             raise FormErrors({"operator_id": _("Choose an operator.")})
@@ -141,6 +142,7 @@ def assign(contact_id):
                                **_assign_context(contact, request.form, errors))
         response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})
         return response
+    jobs.after_contact_change(db.session, operator_before, contact)
     operator_name = contact.operator.name
     flash(_("Contact #%(id)s assigned to %(operator)s.", id=contact.id, operator=operator_name), "success")
     return _after_action()
@@ -150,12 +152,13 @@ def assign(contact_id):
 @staff_required
 def unassign(contact_id):
     """Take the operator off an open contact; it waits for the next distribution."""
-    get_existing(db.session, Contact, contact_id)
+    operator_before = get_existing(db.session, Contact, contact_id).operator_id
     try:
         with write_transaction(db.session):
-            contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor())
+            contact = contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor())
     except DomainError as error:
         return _refused(error)
+    jobs.after_contact_change(db.session, operator_before, contact)
     flash(_("Contact #%(id)s is unassigned.", id=contact_id), "success")
     return _after_action()
 
@@ -164,7 +167,7 @@ def unassign(contact_id):
 @staff_required
 def set_status(contact_id):
     """Set a contact in progress, closed or back to new."""
-    get_existing(db.session, Contact, contact_id)
+    operator_before = get_existing(db.session, Contact, contact_id).operator_id
     try:
         # "set_status", not "status": the form also carries the board's filters, "status" among them.
         fields = parse_form(ContactStatusUpdate, {"status": request.form.get("set_status", "")})
@@ -174,6 +177,7 @@ def set_status(contact_id):
         return _refused(InvalidError(_("Choose new, in progress or closed.")))
     except DomainError as error:
         return _refused(error)
+    jobs.after_contact_change(db.session, operator_before, contact)
     status = CONTACT_STATUS_LABELS[contact.status]
     flash(_("Contact #%(id)s is now %(status)s.", id=contact.id, status=status), "success")
     return _after_action()

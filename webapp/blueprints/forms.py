@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from pydantic import BaseModel, ValidationError
 
-from webapp.api_schemas import Text
+from webapp.api_schemas import Integer, Text
 from webapp.ids import parse_int
 
 
@@ -39,6 +39,17 @@ class PasswordChangeForm(BaseModel):
 
 class TokenForm(BaseModel):
     name: Text(1, 200)
+
+
+class SourceRoutingForm(BaseModel):
+    """The routing settings of a source page's form: a box left unticked is false, an empty
+    number is 0 (sticky_days) or "none" (the limit, the wait target)."""
+
+    paused: bool = False
+    auto_drain: bool = False
+    sticky_days: Integer(0, 365) = 0
+    intake_per_minute: Integer(1, 100_000) | None = None
+    wait_target_minutes: Integer(1, 10_080) | None = None
 
 
 PASSWORD_FIELDS = ("password", "current_password", "new_password", "confirm_password")

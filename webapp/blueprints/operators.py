@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from webapp import directory
+from webapp import directory, jobs
 from webapp.api_schemas import OperatorCreate, OperatorStatusUpdate, OperatorUpdate
 from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
@@ -80,13 +80,16 @@ def _row(operator_id: int, status: int = 200, errors=None):
 @bp.post("/<int:operator_id>/status")
 @supervisor_required
 def set_status(operator_id):
-    """Flip an operator between active and inactive."""
+    """Flip an operator between active and inactive; made active, they take waiting contacts."""
+    before = directory.get_existing(db.session, Operator, operator_id)
+    was_active, old_limit = before.is_active, before.max_active_contacts
     try:
         fields = parse_form(OperatorStatusUpdate, request.form)
     except FormErrors as error:
         return _row(operator_id, 422, error.errors)
     with write_transaction(db.session):
         operator = directory.set_operator_status(db.session, operator_id, fields.status)
+    jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
     status = OPERATOR_STATUS_LABELS[operator.status]
     flash(_("%(name)s is now %(status)s.", name=operator.name, status=status), "success")
     return _row(operator_id)
@@ -95,7 +98,9 @@ def set_status(operator_id):
 @bp.post("/<int:operator_id>/limit")
 @supervisor_required
 def set_limit(operator_id):
-    """Change an operator's limit of open contacts."""
+    """Change an operator's limit of open contacts; a raised one drains waiting contacts."""
+    before = directory.get_existing(db.session, Operator, operator_id)
+    was_active, old_limit = before.is_active, before.max_active_contacts
     try:
         raw_limit = request.form.get("max_active_contacts", "")
         fields = parse_form(OperatorUpdate, {"max_active_contacts": raw_limit})
@@ -109,6 +114,7 @@ def set_limit(operator_id):
         operator = directory.update_operator(
             db.session, operator_id, max_active_contacts=fields.max_active_contacts
         )
+    jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
     limit = operator.max_active_contacts
     flash(_("%(name)s's limit is now %(limit)s.", name=operator.name, limit=limit), "success")
     return _row(operator_id)

@@ -9,7 +9,7 @@ from webapp.extensions import db
 from webapp.i18n import user_zone
 from webapp.queries import operators as operator_queries
 from webapp.queries import overview as overview_queries
-from webapp.queries import reports
+from webapp.queries import reports, routing
 from webapp.security import staff_required
 
 bp = Blueprint("overview", __name__)
@@ -18,12 +18,14 @@ bp = Blueprint("overview", __name__)
 @bp.get("/")
 @staff_required
 def index():
-    """Open and waiting contacts, operators' loads, today's contacts by source."""
+    """Open and waiting contacts, operators' loads, today's contacts by source (paused, limited)."""
+    sources_today = overview_queries.contacts_today_by_source(db.session, user_zone())
     return render_template(
         "overview/index.html",
         summary=overview_queries.overview(db.session),
         loads=operator_queries.busiest_operators(db.session),
-        sources_today=overview_queries.contacts_today_by_source(db.session, user_zone()),
+        sources_today=sources_today,
+        limited_today=routing.limited_today([source for source, _count in sources_today], user_zone()),
         now=utcnow(),
     )
 

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
-from webapp import directory, tokens
+from webapp import directory, jobs, tokens
 from webapp.api_schemas import SourceCreate, WeightItem
-from webapp.blueprints.forms import FormErrors, TokenForm, field_messages, first_message, parse_form
+from webapp.blueprints.forms import (
+    FormErrors,
+    SourceRoutingForm,
+    TokenForm,
+    field_messages,
+    first_message,
+    parse_form,
+)
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import user_zone
 from webapp.models import ApiToken, Source
+from webapp.queries import routing, today
 from webapp.queries import sources as source_queries
-from webapp.queries import today
 from webapp.security import staff_required, supervisor_required
 
 bp = Blueprint("sources", __name__, url_prefix="/sources")
@@ -72,6 +80,9 @@ def _detail_context(source: Source, **extra) -> dict:
         "new_token": None,
         "errors": {},
         "oob_shares": False,
+        "waiting": routing.waiting_by_source(db.session, [source])[source.id],
+        "sticky": routing.sticky_held_by_source(db.session).get(source.id, routing.StickyHeld()),
+        "form": _routing_form_values(source),
     }
     if current_user.is_supervisor:
         context["tokens"] = list(db.session.execute(tokens.source_tokens(source.id)).scalars())
@@ -86,11 +97,47 @@ def detail(source_id):
     return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source))
 
 
+def _routing_form_values(source: Source) -> dict:
+    return {
+        "paused": source.paused,
+        "auto_drain": source.auto_drain,
+        "sticky_days": source.sticky_days,
+        "intake_per_minute": source.intake_per_minute or "",
+        "wait_target_minutes": source.wait_target_minutes or "",
+    }
+
+
+@bp.post("/<int:source_id>/routing")
+@supervisor_required
+def set_routing(source_id):
+    """Save the routing settings; resuming (or turning auto-drain on) hands out the waiting contacts."""
+    source = directory.get_existing(db.session, Source, source_id)
+    was_draining = source.auto_drain and not source.paused
+    try:
+        fields = parse_form(SourceRoutingForm, request.form)
+        with write_transaction(db.session):
+            source = directory.update_source(db.session, source_id, fields.model_dump())
+    except (FormErrors, DomainError) as error:
+        errors = field_messages(error, "sticky_days")
+        form = {key: request.form.get(key, "") for key in directory.SOURCE_SETTINGS}
+        context = _detail_context(source, errors=errors, form=form)
+        return render_page(DETAIL_TEMPLATE, "routing", 422, **context)
+    assigned = jobs.after_source_change(db.session, source_id, was_draining)
+    flash(_("Routing settings saved."), "success")
+    if assigned:
+        flash(ngettext("%(num)s waiting contact was assigned.", "%(num)s waiting contacts were assigned.",
+                       assigned), "success")
+    if not wants_fragment():
+        return redirect(url_for("sources.detail", source_id=source_id))
+    return render_page(DETAIL_TEMPLATE, "routing", **_detail_context(source))
+
+
 @bp.post("/<int:source_id>/weights/<int:operator_id>")
 @supervisor_required
 def set_weight(source_id, operator_id):
     """Save one operator's weight on the source; answers with every share recomputed."""
     source = directory.get_existing(db.session, Source, source_id)
+    weights_before = {row.operator_id: row.weight for row in source.weights}
     try:
         raw = {"operator_id": str(operator_id), "weight": request.form.get("weight", "")}
         fields = parse_form(WeightItem, raw)
@@ -102,6 +149,7 @@ def set_weight(source_id, operator_id):
             DETAIL_TEMPLATE, "weights", 422, alert=errors["weight"],
             **_detail_context(source, errors=errors, oob_shares=True)
         )
+    jobs.after_weights_change(db.session, source_id, weights_before)
     if not wants_fragment():
         flash(_("Weight saved."), "success")
         return redirect(url_for("sources.detail", source_id=source_id))
