@@ -154,6 +154,11 @@ class RedistributeRequest(RequestModel):
     source_id: Id | None = None
 
 
+class LeadMergeRequest(RequestModel):
+    # The lead merged away into the one in the path (not itself; an unknown one is a 422).
+    lead_id: Id
+
+
 # --- Responses (documentation only; serializers build plain dicts) ----------
 
 
@@ -215,6 +220,15 @@ class SourceList(BaseModel):
 
 class LeadList(BaseModel):
     items: list[LeadOut]
+
+
+class DuplicateGroupOut(BaseModel):
+    leads: list[LeadOut]
+    matched_on: Literal["phone", "email"]
+
+
+class DuplicateList(BaseModel):
+    items: list[DuplicateGroupOut]
 
 
 class ContactPage(BaseModel):

@@ -7,6 +7,7 @@ leaves all of it or none of it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -16,11 +17,12 @@ from datetime import timedelta
 from sqlalchemy import case, delete, func, null, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
 
-from webapp import distribution
+from webapp import distribution, leads
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
-from webapp.models import Contact, IdempotencyKey, Lead, Source
+from webapp.models import Contact, IdempotencyKey, Lead, LeadAlias, Source
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class ContactFields:
 
 # What a lead holds about the customer: the fields a source token may not read or change
 # on another source's lead.
-CUSTOMER_FIELDS = ("email", "phone", "name")
+CUSTOMER_FIELDS = leads.CUSTOMER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,12 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
     The update reads the conflicting row as locked, its latest version: a contact of
     another source committed meanwhile is seen (an EXISTS over contacts would not be, on
     PostgreSQL, whose statement snapshot predates the wait for the lock).
+    An external_id merged into another lead is an alias: the statement writes the
+    survivor's external_id instead, so it conflicts with (and updates) the survivor.
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Lead).values(
-        external_id=fields.external_id,
+        external_id=func.coalesce(_survivor_external_id(fields.external_id), fields.external_id),
         email=fields.email,
         phone=fields.phone,
         name=fields.name,
@@ -94,6 +98,17 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
     ).one()
 
 
+def _survivor_external_id(external_id: str):
+    """The external_id of the lead ``external_id`` was merged into (NULL when it is no alias)."""
+    survivor = aliased(Lead)
+    return (
+        select(survivor.external_id)
+        .join(LeadAlias, LeadAlias.lead_id == survivor.id)
+        .where(LeadAlias.external_id == external_id)
+        .scalar_subquery()
+    )
+
+
 def _customer_updates(incoming, overwrite_when) -> dict:
     """SET of the customer fields: a given value replaces the stored one (always, or only
     when ``overwrite_when`` holds, else it fills an empty one); an absent one never erases."""
@@ -109,12 +124,37 @@ def _customer_updates(incoming, overwrite_when) -> dict:
 
 
 def source_exists(session, source_id: int) -> bool:
+    """Whether the source exists; on PostgreSQL the same statement takes the merge lock, shared.
+
+    Shared with every other intake, exclusive for a merge (``leads.MERGE_LOCK_KEY``): the
+    lead upsert after it never runs beside a merge, and no statement is added per POST.
+    """
     # Not session.get(Source): that would load every weight and operator of the source.
-    return session.execute(select(Source.id).where(Source.id == source_id)).first() is not None
+    query = select(Source.id).where(Source.id == source_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.add_columns(func.pg_advisory_xact_lock_shared(leads.MERGE_LOCK_KEY))
+    return session.execute(query).first() is not None
 
 
-def receive_contact(session, fields: ContactFields, actor: distribution.Actor) -> Contact:
-    """Store a contact and let the distribution pick its operator. Caller commits."""
+def normalised(fields: ContactFields, phone_region: str) -> ContactFields:
+    """``fields`` with the phone in E.164 and the email lowercased; InvalidError naming ``phone``."""
+    phone = leads.normalise_phone(fields.phone, phone_region)
+    return dataclasses.replace(fields, phone=phone, email=leads.normalise_email(fields.email))
+
+
+def receive_contact(
+    session,
+    fields: ContactFields,
+    actor: distribution.Actor,
+    *,
+    phone_region: str = leads.DEFAULT_PHONE_REGION,
+) -> Contact:
+    """Store a contact and let the distribution pick its operator. Caller commits.
+
+    The phone is parsed with ``phone_region`` (the setting PHONE_REGION); one that cannot
+    be is a 422 naming ``phone`` and stores nothing.
+    """
+    fields = normalised(fields, phone_region)
     if not source_exists(session, fields.source_id):
         raise InvalidError(
             f"Source {fields.source_id} does not exist.",
@@ -181,6 +221,7 @@ def receive_contact_once(
     fingerprint: str,
     ttl: timedelta,
     actor: distribution.Actor,
+    phone_region: str = leads.DEFAULT_PHONE_REGION,
 ) -> StoredResponse:
     """Receive a contact at most once per (token, Idempotency-Key), in the caller's write transaction.
 
@@ -192,7 +233,7 @@ def receive_contact_once(
         key_id, earlier = _claim_key(session, token_id, idempotency_key, fingerprint, ttl)
         if earlier is not None:
             return earlier
-    contact = receive_contact(session, fields, actor)
+    contact = receive_contact(session, fields, actor, phone_region=phone_region)
     body = render(contact)
     if key_id is not None:
         key_row = session.get(IdempotencyKey, key_id)
