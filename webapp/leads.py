@@ -182,9 +182,9 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Lead:
 
     Every contact of the other lead moves to ``lead_id`` (their assignment records stay
     with them: a merge changes no operator); the survivor's empty email, phone or name
-    are filled from the other's; the other's external_id, and every alias that pointed
-    at it, now point at the survivor; the other lead is deleted; ``lead_merges`` records
-    it all, with the other's identity fields. The survivor's ``sole_source_id`` is
+    are filled from the other's; the other's external_id, every alias that pointed at it
+    and its earlier merge records now belong to the survivor; the other lead is deleted;
+    ``lead_merges`` records it all, with the other's identity fields. The survivor's ``sole_source_id`` is
     recomputed from its contacts, so a source token reads its customer fields only if
     every contact now came through that source. Returns the survivor.
     """
@@ -194,7 +194,9 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Lead:
     moved = session.execute(
         update(Contact).where(Contact.lead_id == merged.id).values(lead_id=survivor.id)
     ).rowcount
-    session.execute(update(LeadAlias).where(LeadAlias.lead_id == merged.id).values(lead_id=survivor.id))
+    # Its aliases and earlier merges now belong to the survivor (a chain of merges keeps them all).
+    for model in (LeadAlias, LeadMerge):
+        session.execute(update(model).where(model.lead_id == merged.id).values(lead_id=survivor.id))
     session.execute(
         insert(LeadMerge).values(
             lead_id=survivor.id, merged_lead_id=merged.id, merged_external_id=merged.external_id,
