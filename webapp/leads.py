@@ -11,6 +11,7 @@ they flush, never commit, and know nothing of Flask.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import phonenumbers
 from sqlalchemy import delete, func, insert, or_, select, text, update
@@ -177,7 +178,12 @@ def _lock_leads(session, lead_ids: list[int]) -> None:
     ).all()
 
 
-def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Lead:
+class Merged(NamedTuple):
+    lead: Lead  # the survivor
+    contacts_moved: int
+
+
+def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Merged:
     """Merge lead ``other_id`` into ``lead_id``, inside the caller's write transaction.
 
     Every contact of the other lead moves to ``lead_id`` (their assignment records stay
@@ -186,7 +192,7 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Lead:
     and its earlier merge records now belong to the survivor; the other lead is deleted;
     ``lead_merges`` records it all, with the other's identity fields. The survivor's ``sole_source_id`` is
     recomputed from its contacts, so a source token reads its customer fields only if
-    every contact now came through that source. Returns the survivor.
+    every contact now came through that source. Returns the survivor and how many moved.
     """
     _lock_leads(session, sorted((lead_id, other_id)))
     session.expire_all()  # re-read both under the lock: a concurrent merge may have run
@@ -214,7 +220,7 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Lead:
     session.add(LeadAlias(external_id=merged_external_id, lead_id=survivor.id))
     survivor.sole_source_id = session.execute(_sole_source(survivor.id)).scalar_one_or_none()
     session.flush()
-    return survivor
+    return Merged(survivor, moved)
 
 
 def _sole_source(lead_id: int):

@@ -371,7 +371,7 @@ def merge_lead(lead_id):
     existing(Lead, lead_id)
     fields, _ = parse_body(LeadMergeRequest)
     with write_transaction(db.session):
-        body = _lead_out(leads.merge_leads(db.session, lead_id, fields.lead_id, actor=api_actor()))
+        body = _lead_out(leads.merge_leads(db.session, lead_id, fields.lead_id, actor=api_actor()).lead)
     return jsonify(body)
 
 
