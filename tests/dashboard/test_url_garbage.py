@@ -45,6 +45,7 @@ DASHBOARD_ARGUMENTS = {
     "operators": ("page", "name", "status", "max_active_contacts"),
     "sources": ("all", "name", "description", "weight"),
     "settings": ("locale", "next", "timezone"),
+    "leads": ("into", "lead_id"),
 }
 
 # Signing in and out read only text (username, password, next: no number to misread), and
