@@ -190,9 +190,10 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Merged
     with them: a merge changes no operator); the survivor's empty email, phone or name
     are filled from the other's; the other's external_id, every alias that pointed at it
     and its earlier merge records now belong to the survivor; the other lead is deleted;
-    ``lead_merges`` records it all, with the other's identity fields. The survivor's ``sole_source_id`` is
-    recomputed from its contacts, so a source token reads its customer fields only if
-    every contact now came through that source. Returns the survivor and how many moved.
+    ``lead_merges`` records it all, with the other's identity fields. The survivor's
+    ``sole_source_id`` is recomputed from its contacts, so a source token reads its
+    customer fields only if every contact now came through that source. Returns the
+    survivor and how many contacts moved.
     """
     _lock_leads(session, sorted((lead_id, other_id)))
     session.expire_all()  # re-read both under the lock: a concurrent merge may have run
@@ -203,6 +204,17 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Merged
     # Its aliases and earlier merges now belong to the survivor (a chain of merges keeps them all).
     for model in (LeadAlias, LeadMerge):
         session.execute(update(model).where(model.lead_id == merged.id).values(lead_id=survivor.id))
+    _record_merge(session, survivor, merged, moved, actor)
+    for field in CUSTOMER_FIELDS:
+        if getattr(survivor, field) is None:
+            setattr(survivor, field, getattr(merged, field))
+    _replace_by_alias(session, merged, survivor)
+    survivor.sole_source_id = session.execute(_sole_source(survivor.id)).scalar_one_or_none()
+    session.flush()
+    return Merged(survivor, moved)
+
+
+def _record_merge(session, survivor: Lead, merged: Lead, moved: int, actor: Actor) -> None:
     session.execute(
         insert(LeadMerge).values(
             lead_id=survivor.id, merged_lead_id=merged.id, merged_external_id=merged.external_id,
@@ -210,17 +222,15 @@ def merge_leads(session, lead_id: int, other_id: int, *, actor: Actor) -> Merged
             contacts_moved=moved, actor_kind=actor.kind, actor_name=actor.name,
         )
     )
-    for field in CUSTOMER_FIELDS:
-        if getattr(survivor, field) is None:
-            setattr(survivor, field, getattr(merged, field))
-    merged_external_id = merged.external_id
+
+
+def _replace_by_alias(session, merged: Lead, survivor: Lead) -> None:
+    """Delete the merged lead; its external_id becomes an alias of the survivor."""
+    external_id = merged.external_id
     session.execute(delete(Lead).where(Lead.id == merged.id).execution_options(synchronize_session=False))
     session.expunge(merged)
     # After the delete: the alias takes over the external_id the unique index held.
-    session.add(LeadAlias(external_id=merged_external_id, lead_id=survivor.id))
-    survivor.sole_source_id = session.execute(_sole_source(survivor.id)).scalar_one_or_none()
-    session.flush()
-    return Merged(survivor, moved)
+    session.add(LeadAlias(external_id=external_id, lead_id=survivor.id))
 
 
 def _sole_source(lead_id: int):
