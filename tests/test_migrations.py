@@ -101,3 +101,33 @@ def test_existing_leads_get_their_sole_source(tmp_path):
             sole = dict(connection.execute(text("SELECT external_id, sole_source_id FROM leads")).all())
         db.engine.dispose()
     assert sole == {"one": 2, "twice-one": 1, "two": None, "none": None}
+
+
+def test_0009_normalises_phones_and_emails_and_keeps_what_it_cannot_parse(tmp_path):
+    """Existing phones go to E.164 (region PHONE_REGION, RU by default), emails to lowercase; a
+    phone that is no phone number is kept as it is: the migration loses nothing."""
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO leads (id, external_id, email, phone, created_at) VALUES "
+                "(1, 'a', 'Ivan@Example.COM', '8 (912) 345-67-89', '2026-01-01'), "
+                "(2, 'b', NULL, '+44 20 7946 0958', '2026-01-01'), "
+                "(3, 'c', 'olga@example.com', 'call me maybe', '2026-01-01'), "
+                "(4, 'd', NULL, '+7 900', '2026-01-01')"
+            ))
+        upgrade()
+        with db.engine.connect() as connection:
+            stored = connection.execute(text("SELECT external_id, email, phone FROM leads ORDER BY id")).all()
+        downgrade(revision="0007")
+        with db.engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+        db.engine.dispose()
+    assert stored == [
+        ("a", "ivan@example.com", "+79123456789"),
+        ("b", None, "+442079460958"),
+        ("c", "olga@example.com", "call me maybe"),
+        ("d", None, "+7 900"),
+    ]
+    assert not {"lead_aliases", "lead_merges"} & tables

@@ -73,6 +73,14 @@ OperatorStatus = Literal["active", "inactive"]
 ContactStatus = Literal["new", "in_progress", "closed"]
 
 
+PHONE_DESCRIPTION = (
+    "Stored in E.164 (+79123456789), parsed with the deployment's PHONE_REGION (default RU) when "
+    "it has no +country code. One that cannot be parsed, or cannot be a number of that country, is a 422 "
+    "naming phone."
+)
+EMAIL_DESCRIPTION = "Stored and matched lowercased."
+
+
 class RequestModel(BaseModel):
     # strict: "5" is not 5 and true is not 1 (211.0 is 211: see Integer); unknown fields are ignored so that
     # bots written against a later version keep working.
@@ -156,8 +164,8 @@ class ContactCreate(RequestModel):
         ),
         json_schema_extra=_without_default,
     )
-    email: Text(1, 254) | None = None
-    phone: Text(1, 50) | None = None
+    email: Text(1, 254) | None = Field(None, description=EMAIL_DESCRIPTION)
+    phone: Text(1, 50) | None = Field(None, description=PHONE_DESCRIPTION)
     name: Text(1, 200) | None = None
     message: Text(0, 4000) | None = None
 
@@ -175,6 +183,11 @@ class ContactOperatorUpdate(RequestModel):
 
 class RedistributeRequest(RequestModel):
     source_id: Id | None = None
+
+
+class LeadMergeRequest(RequestModel):
+    # The lead merged away into the one in the path (not itself; an unknown one is a 422).
+    lead_id: Id
 
 
 # --- Responses (documentation only; serializers build plain dicts) ----------
@@ -250,6 +263,15 @@ class SourceList(BaseModel):
 
 class LeadList(BaseModel):
     items: list[LeadOut]
+
+
+class DuplicateGroupOut(BaseModel):
+    leads: list[LeadOut]
+    matched_on: Literal["phone", "email"]
+
+
+class DuplicateList(BaseModel):
+    items: list[DuplicateGroupOut]
 
 
 class ContactPage(BaseModel):
@@ -366,6 +388,8 @@ class ContactQuery(BaseModel):
 class LeadQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    external_id: Text(1, 255) | None = None
-    email: Text(1, 254) | None = None
-    phone: Text(1, 50) | None = None
+    external_id: Text(1, 255) | None = Field(
+        None, description="A merged-away external_id finds the lead it was merged into."
+    )
+    email: Text(1, 254) | None = Field(None, description=EMAIL_DESCRIPTION)
+    phone: Text(1, 50) | None = Field(None, description=PHONE_DESCRIPTION)

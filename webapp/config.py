@@ -19,6 +19,7 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": str,
     "IDEMPOTENCY_TTL_HOURS": int,
     "DEFAULT_TIMEZONE": str,
+    "PHONE_REGION": str,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
 }
 
@@ -45,6 +46,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     # The time zone the dashboard shows times in for users who have not chosen one.
     DEFAULT_TIMEZONE = "UTC"
+    # The country a phone without a +country code belongs to (ISO 3166 code): phones are
+    # stored in E.164, so "8 (912) 345-67-89" and "+7 912 345 67 89" are one customer.
+    PHONE_REGION = "RU"
 
 
 def load_environment(config: dict) -> None:

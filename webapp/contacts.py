@@ -12,7 +12,7 @@ from webapp import distribution
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, NotFoundError
 from webapp.ids import parse_int
-from webapp.models import Assignment, Contact, Lead
+from webapp.models import Assignment, Contact
 
 
 def change_status(session, contact_id: int, status: str) -> Contact:
@@ -106,17 +106,6 @@ def contact_page(session, contact_filter: ContactFilter, limit: int, before_id: 
     contacts = list(session.execute(query).scalars())
     next_cursor = encode_cursor(contacts[limit - 1].id) if len(contacts) > limit else None
     return contacts[:limit], next_cursor
-
-
-def find_leads(session, *, external_id=None, email=None, phone=None):
-    query = select(Lead).order_by(Lead.id)
-    if external_id is not None:
-        query = query.where(Lead.external_id == external_id)
-    if email is not None:
-        query = query.where(Lead.email == email)
-    if phone is not None:
-        query = query.where(Lead.phone == phone)
-    return list(session.execute(query.limit(500)).scalars())
 
 
 def assignment_history(session, contact_id: int) -> list[Assignment]:

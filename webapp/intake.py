@@ -7,6 +7,7 @@ leaves all of it or none of it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -17,11 +18,12 @@ from datetime import UTC, timedelta
 from sqlalchemy import case, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import aliased
 
-from webapp import distribution
+from webapp import distribution, leads
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError, TooManyError
-from webapp.models import Contact, IdempotencyKey, Lead, Source
+from webapp.models import Contact, IdempotencyKey, Lead, LeadAlias, Source
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class ContactFields:
 
 # What a lead holds about the customer: the fields a source token may not read or change
 # on another source's lead.
-CUSTOMER_FIELDS = ("email", "phone", "name")
+CUSTOMER_FIELDS = leads.CUSTOMER_FIELDS
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,12 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
     The update reads the conflicting row as locked, its latest version: a contact of
     another source committed meanwhile is seen (an EXISTS over contacts would not be, on
     PostgreSQL, whose statement snapshot predates the wait for the lock).
+    An external_id merged into another lead is an alias: the statement writes the
+    survivor's external_id instead, so it conflicts with (and updates) the survivor.
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Lead).values(
-        external_id=fields.external_id,
+        external_id=func.coalesce(_survivor_external_id(fields.external_id), fields.external_id),
         email=fields.email,
         phone=fields.phone,
         name=fields.name,
@@ -93,6 +97,17 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
     return session.scalars(
         statement.returning(Lead), execution_options={"populate_existing": True}
     ).one()
+
+
+def _survivor_external_id(external_id: str):
+    """The external_id of the lead ``external_id`` was merged into (NULL when it is no alias)."""
+    survivor = aliased(Lead)
+    return (
+        select(survivor.external_id)
+        .join(LeadAlias, LeadAlias.lead_id == survivor.id)
+        .where(LeadAlias.external_id == external_id)
+        .scalar_subquery()
+    )
 
 
 def _customer_updates(incoming, overwrite_when) -> dict:
@@ -125,13 +140,25 @@ INTAKE_WINDOW = timedelta(seconds=60)
 
 
 def _source_settings(session, source_id: int):
-    # One query for what the intake needs of the source: that it exists, its limit and its
-    # routing. Not session.get(Source): that would load every weight and operator of it.
-    return session.execute(
-        select(
-            Source.intake_per_minute, Source.intake_limited_at, *distribution.ROUTING_COLUMNS
-        ).where(Source.id == source_id)
-    ).first()
+    """What the intake needs of the source, in one query: that it exists, its limit and its
+    routing; on PostgreSQL the same statement takes the merge lock, shared.
+
+    Shared with every other intake, exclusive for a merge (``leads.MERGE_LOCK_KEY``): the
+    lead upsert after it never runs beside a merge, and no statement is added per POST.
+    Not session.get(Source): that would load every weight and operator of the source.
+    """
+    query = select(
+        Source.intake_per_minute, Source.intake_limited_at, *distribution.ROUTING_COLUMNS
+    ).where(Source.id == source_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.add_columns(func.pg_advisory_xact_lock_shared(leads.MERGE_LOCK_KEY))
+    return session.execute(query).first()
+
+
+def normalised(fields: ContactFields, phone_region: str) -> ContactFields:
+    """``fields`` with the phone in E.164 and the email lowercased; InvalidError naming ``phone``."""
+    phone = leads.normalise_phone(fields.phone, phone_region)
+    return dataclasses.replace(fields, phone=phone, email=leads.normalise_email(fields.email))
 
 
 def _check_intake_limit(session, source_id: int, per_minute: int, limited_at) -> None:
@@ -167,15 +194,26 @@ def note_intake_limited(session, source_id: int) -> None:
     session.execute(update(Source).where(Source.id == source_id).values(intake_limited_at=utcnow()))
 
 
-def receive_contact(session, fields: ContactFields, actor: distribution.Actor) -> Contact:
-    """Store a contact and let the distribution pick its operator. Caller commits."""
+def receive_contact(
+    session,
+    fields: ContactFields,
+    actor: distribution.Actor,
+    *,
+    phone_region: str = leads.DEFAULT_PHONE_REGION,
+) -> Contact:
+    """Store a contact and let the distribution pick its operator. Caller commits.
+
+    The phone is parsed with ``phone_region`` (the setting PHONE_REGION); one that cannot
+    be is a 422 naming ``phone`` and stores nothing.
+    """
+    fields = normalised(fields, phone_region)
     settings = _source_settings(session, fields.source_id)
     if settings is None:
         raise InvalidError(
             f"Source {fields.source_id} does not exist.",
             [{"field": "source_id", "message": "no source with this id"}],
         )
-    per_minute, limited_at, *routing = settings
+    per_minute, limited_at, *routing = settings[: 2 + len(distribution.ROUTING_COLUMNS)]
     if per_minute is not None:
         _check_intake_limit(session, fields.source_id, per_minute, limited_at)
     lead = find_or_create_lead(session, fields)
@@ -241,6 +279,7 @@ def receive_contact_once(
     fingerprint: str,
     ttl: timedelta,
     actor: distribution.Actor,
+    phone_region: str = leads.DEFAULT_PHONE_REGION,
 ) -> StoredResponse:
     """Receive a contact at most once per (token, Idempotency-Key), in the caller's write transaction.
 
@@ -252,7 +291,7 @@ def receive_contact_once(
         key_id, earlier = _claim_key(session, token_id, idempotency_key, fingerprint, ttl)
         if earlier is not None:
             return earlier
-    contact = receive_contact(session, fields, actor)
+    contact = receive_contact(session, fields, actor, phone_region=phone_region)
     body = render(contact)
     if key_id is not None:
         key_row = session.get(IdempotencyKey, key_id)

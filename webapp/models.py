@@ -68,6 +68,43 @@ class Lead(db.Model):
     contacts: Mapped[list[Contact]] = relationship(back_populates="lead")
 
 
+class LeadAlias(db.Model):
+    """The external_id of a lead merged into another: it keeps finding the surviving lead.
+
+    Intake resolves it inside its one upsert (``webapp.intake.find_or_create_lead``), so
+    a new contact under a merged-away external_id lands on the survivor.
+    """
+
+    __tablename__ = "lead_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(255), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LeadMerge(db.Model):
+    """One merge: which lead went into which, what it held, how many contacts moved, and who.
+
+    A merge changes no operator, so it writes no Assignment; this row is its record. The
+    merged lead is gone, so its id is kept as a plain number (no foreign key).
+    """
+
+    __tablename__ = "lead_merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    merged_lead_id: Mapped[int]
+    merged_external_id: Mapped[str] = mapped_column(String(255))
+    merged_email: Mapped[str | None] = mapped_column(String(254))
+    merged_phone: Mapped[str | None] = mapped_column(String(50))
+    merged_name: Mapped[str | None] = mapped_column(String(200))
+    contacts_moved: Mapped[int]
+    actor_kind: Mapped[str] = mapped_column(String(8))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Operator(db.Model):
     __tablename__ = "operators"
     __table_args__ = (

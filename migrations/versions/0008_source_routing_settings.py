@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = '0008_source_routing_settings'
-down_revision = '0007'  # the brief named it 0007_user_locale_timezone; its revision id is '0007'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

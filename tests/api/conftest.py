@@ -21,6 +21,8 @@ SNAPSHOT_TABLES = {
     "contacts": "*",
     "idempotency_keys": "*",
     "assignments": "*",
+    "lead_aliases": "*",
+    "lead_merges": "*",
     "users": "*",
     # last_used_at moves when a token is first used: that is not a change a request asked for.
     "api_tokens": "id, name, token_hash, is_admin, source_id, revoked_at",

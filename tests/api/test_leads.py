@@ -11,8 +11,8 @@ from tests.builders import make_contact, make_source
 @pytest.fixture
 def leads(app):
     source = make_source("Telegram")
-    first = make_contact(source, "tg:1", email="ivan@example.com", phone="+100")
-    make_contact(source, "tg:2", email="olga@example.com", phone="+200")
+    first = make_contact(source, "tg:1", email="ivan@example.com", phone="+79120000100")
+    make_contact(source, "tg:2", email="olga@example.com", phone="+79120000200")
     second = make_contact(source, "tg:1")
     make_contact(source, "tg:3", email="ivan@example.com")
     return {"lead": first.lead_id, "contacts": [first.id, second.id]}
@@ -27,7 +27,7 @@ def test_get_lead_with_contacts_newest_first(api, leads):
     assert (lead["external_id"], lead["email"], lead["phone"], lead["name"]) == (
         "tg:1",
         "ivan@example.com",
-        "+100",
+        "+79120000100",
         None,
     )
     assert [contact["id"] for contact in lead["contacts"]] == leads["contacts"][::-1]
@@ -45,8 +45,8 @@ def test_unknown_lead_is_404(api, lead_id):
     [
         ({"external_id": "tg:2"}, ["tg:2"]),
         ({"email": "ivan@example.com"}, ["tg:1", "tg:3"]),
-        ({"phone": "+100"}, ["tg:1"]),
-        ({"email": "ivan@example.com", "phone": "+100"}, ["tg:1"]),
+        ({"phone": "+79120000100"}, ["tg:1"]),
+        ({"email": "ivan@example.com", "phone": "+79120000100"}, ["tg:1"]),
         ({"external_id": "nobody"}, []),
     ],
 )

@@ -40,7 +40,7 @@ def stored(api, lead_id: int) -> dict:
 
 
 def test_a_source_token_reads_no_customer_data_another_source_stored(api, bots):
-    ivan = {"email": "ivan@example.com", "phone": "+7 900", "name": "Ivan"}
+    ivan = {"email": "ivan@example.com", "phone": "+79120000001", "name": "Ivan"}
     telegrams = post(bots["telegram"], "shared-1", **ivan)
     assert customer(telegrams) == ivan  # its own lead: all of it
 
@@ -66,28 +66,28 @@ def test_a_source_token_reads_no_customer_data_another_source_stored(api, bots):
 def test_a_source_token_only_fills_what_another_source_left_empty(api, bots):
     lead_id = post(bots["telegram"], "shared-2", email="ivan@example.com", name="Ivan")["lead"]["id"]
 
-    post(bots["widget"], "shared-2", email="mallory@example.com", name="Mallory", phone="+1 555")
-    assert stored(api, lead_id) == {"email": "ivan@example.com", "phone": "+1 555", "name": "Ivan"}
+    post(bots["widget"], "shared-2", email="mallory@example.com", name="Mallory", phone="+12025550100")
+    assert stored(api, lead_id) == {"email": "ivan@example.com", "phone": "+12025550100", "name": "Ivan"}
 
     # Every later contact of either source: the earlier ones came through both, so fill only.
-    post(bots["widget"], "shared-2", phone="+1 666")
-    post(bots["telegram"], "shared-2", phone="+7 900", email="other@example.com")
-    assert stored(api, lead_id) == {"email": "ivan@example.com", "phone": "+1 555", "name": "Ivan"}
+    post(bots["widget"], "shared-2", phone="+12025550111")
+    post(bots["telegram"], "shared-2", phone="+79120000001", email="other@example.com")
+    assert stored(api, lead_id) == {"email": "ivan@example.com", "phone": "+12025550100", "name": "Ivan"}
 
 
 def test_a_source_token_overwrites_its_own_lead(api, bots):
     lead_id = post(bots["telegram"], "own-1", email="ivan@example.com", name="Ivan")["lead"]["id"]
-    again = post(bots["telegram"], "own-1", email="ivan@new.example.com", phone="+7 900")
-    expected = {"email": "ivan@new.example.com", "phone": "+7 900", "name": "Ivan"}
+    again = post(bots["telegram"], "own-1", email="ivan@new.example.com", phone="+79120000001")
+    expected = {"email": "ivan@new.example.com", "phone": "+79120000001", "name": "Ivan"}
     assert customer(again) == expected
     assert stored(api, lead_id) == expected
 
 
 def test_an_admin_token_overwrites_whatever_source_stored(api, bots, team):
     lead_id = post(bots["telegram"], "shared-3", email="ivan@example.com", name="Ivan")["lead"]["id"]
-    post(bots["widget"], "shared-3", phone="+1 555")
+    post(bots["widget"], "shared-3", phone="+12025550100")
     corrected = post(api, "shared-3", source_id=bots["widget_id"], email="ivan@fixed.example.com")
-    expected = {"email": "ivan@fixed.example.com", "phone": "+1 555", "name": "Ivan"}
+    expected = {"email": "ivan@fixed.example.com", "phone": "+12025550100", "name": "Ivan"}
     assert customer(corrected) == expected
     assert stored(api, lead_id) == expected
 

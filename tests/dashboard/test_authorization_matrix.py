@@ -63,6 +63,11 @@ EXPECTED = {
     ("board.assign_form", "GET"): STAFF_READ,
     ("board.export_csv", "GET"): STAFF_READ,
     ("board.lead", "GET"): STAFF_READ,
+    # Possible duplicates and merging: managers meet duplicates on the board, so both roles
+    # (the confirm step without its arguments is a 422 page with inline errors).
+    ("leads.duplicates", "GET"): STAFF_READ,
+    ("leads.confirm_merge", "GET"): STAFF_WRITE,
+    ("leads.merge", "POST"): STAFF_WRITE,
     ("operators.index", "GET"): STAFF_READ,
     ("sources.index", "GET"): STAFF_READ,
     ("sources.detail", "GET"): STAFF_READ,
@@ -94,6 +99,8 @@ EXPECTED = {
     ("api.redistribute", "POST"): ADMIN_API,
     ("api.list_leads", "GET"): ADMIN_API_READ,
     ("api.get_lead", "GET"): ADMIN_API_READ,
+    ("api.list_duplicates", "GET"): ADMIN_API_READ,
+    ("api.merge_lead", "POST"): ADMIN_API,
     ("api.create_operator", "POST"): ADMIN_API,
     ("api.list_operators", "GET"): ADMIN_API_READ,
     ("api.get_operator", "GET"): ADMIN_API_READ,
@@ -165,6 +172,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.set_contact_operator": {"operator_id": world["boris"], "force": True},
         "api.set_contact_status": {"status": "in_progress"},
         "api.redistribute": {},
+        "api.merge_lead": {"lead_id": world["path"]["lead_id"]},
         "api.create_operator": {"name": unique, "max_active_contacts": 3},
         "api.update_operator": {"max_active_contacts": 5},
         "api.set_operator_status": {"status": "active"},

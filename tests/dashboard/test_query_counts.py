@@ -21,6 +21,7 @@ PAGES = [
     "/contacts?source={source}&status=new",
     "/leads/{lead}",
     "/contacts/{contact}/assign",
+    "/leads/duplicates",
 ]
 
 
@@ -48,7 +49,9 @@ def build(tag: str, operators: int, sources: int, contacts_per_source: int) -> d
         source = make_source(f"{tag} source {number}", weights)
         for index in range(contacts_per_source):
             lead = index % 7
-            contact = make_contact(source, f"{tag}-lead-{lead}", name=f"Lead {lead}", message="hello")
+            # Leads share phones three ways: the duplicates page grows with them.
+            contact = make_contact(source, f"{tag}-lead-{lead}", name=f"Lead {lead}", message="hello",
+                                   phone=f"+7912{len(tag):03d}00{lead % 3:02d}")
             if index % 4 == 0 and contact.operator_id is not None:
                 committed(contacts.change_status, contact.id, "closed")
         made = {"source": source.id, "lead": contact.lead_id, "contact": contact.id}

@@ -46,6 +46,7 @@ DASHBOARD_ARGUMENTS = {
     "sources": ("all", "name", "description", "weight", "paused", "auto_drain", "sticky_days",
                 "intake_per_minute", "wait_target_minutes"),
     "settings": ("locale", "next", "timezone"),
+    "leads": ("into", "lead_id"),
 }
 
 # Signing in and out read only text (username, password, next: no number to misread), and

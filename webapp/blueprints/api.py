@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, intake, jobs
+from webapp import directory, intake, jobs, leads
 from webapp.api_schemas import (
     AssignmentList,
     ContactCreate,
@@ -18,7 +18,10 @@ from webapp.api_schemas import (
     ContactPage,
     ContactQuery,
     ContactStatusUpdate,
+    DuplicateList,
     LeadList,
+    LeadMergeRequest,
+    LeadOut,
     LeadQuery,
     LeadWithContactsOut,
     OperatorCreate,
@@ -273,6 +276,7 @@ def _receive(fields: ContactCreate, raw: dict, key: str | None) -> intake.Stored
             fingerprint=intake.body_fingerprint(raw),
             ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
             actor=api_actor(),
+            phone_region=current_app.config["PHONE_REGION"],
         )
 
 
@@ -377,14 +381,37 @@ def redistribute():
 
 
 @bp.get("/leads", strict_slashes=False)
-@operation("Find leads by external_id, email or phone", LeadList, query=LeadQuery)
+@operation("Find leads by external_id, email or phone (normalised; a merged external_id finds "
+           "the lead it was merged into)", LeadList, query=LeadQuery)
 def list_leads():
-    """Leads matching the given identifiers."""
+    """Leads matching the given identifiers; an unparseable phone is a 422."""
     query = parse_query(LeadQuery)
-    leads = contact_service.find_leads(
-        db.session, external_id=query.external_id, email=query.email, phone=query.phone
+    found = leads.find_leads(
+        db.session, external_id=query.external_id, email=query.email, phone=query.phone,
+        region=current_app.config["PHONE_REGION"],
     )
-    return jsonify(items=[_lead_out(lead) for lead in leads])
+    return jsonify(items=[_lead_out(lead) for lead in found])
+
+
+@bp.get("/leads/duplicates")
+@operation("Possible duplicates: leads sharing a phone or an email", DuplicateList)
+def list_duplicates():
+    """Groups of leads with the same normalised phone, then the same email."""
+    groups = leads.duplicate_groups(db.session)
+    items = [{"leads": [_lead_out(lead) for lead in group.leads], "matched_on": group.matched_on}
+             for group in groups]
+    return jsonify(items=items)
+
+
+@bp.post("/leads/<int:lead_id>/merge")
+@operation("Merge another lead into this one", LeadOut, body=LeadMergeRequest)
+def merge_lead(lead_id):
+    """The other lead's contacts move here, it is deleted, its external_id finds this lead."""
+    existing(Lead, lead_id)
+    fields, _ = parse_body(LeadMergeRequest)
+    with write_transaction(db.session):
+        body = _lead_out(leads.merge_leads(db.session, lead_id, fields.lead_id, actor=api_actor()).lead)
+    return jsonify(body)
 
 
 @bp.get("/leads/<int:lead_id>")
