@@ -29,8 +29,8 @@ def create_user(session, username: str, password: str, role: str, operator_id: i
         raise _invalid("username", "A username is 1 to 80 characters.")
     _check_password(password)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise ConflictError(f"User {username!r} already exists.",
-                            errors=[{"field": "username", "message": "taken"}])
+        message = f"User {username!r} already exists."
+        raise ConflictError(message, errors=[{"field": "username", "message": message}])
     user = User(username=username, password_hash=hash_password(password))
     set_role(session, user, role, operator_id)
     session.add(user)
