@@ -67,7 +67,8 @@ def test_actions_on_the_contact_page_return_to_it(app, session, manager):
     assert response.headers["Location"] == f"/contacts/{contact.id}"
     page = get(manager, f"/contacts/{contact.id}")
     assert "taken from Anna, on unassignment, by max" in page.texts("[data-testid=timeline-entry]")[-1]
-    response = manager.post(f"/contacts/{contact.id}/status", data={"set_status": "closed", "back": "contact"})
+    response = manager.post(f"/contacts/{contact.id}/status",
+                            data={"set_status": "closed", "back": "contact"})
     assert response.headers["Location"] == f"/contacts/{contact.id}"
     session.rollback()  # a new snapshot: see what the requests committed
     assert session.get(Contact, contact.id).status == "closed"
@@ -91,7 +92,8 @@ def test_forcing_over_the_limit_asks_for_a_reason_and_records_it(app, session, m
     record = session.query(Assignment).filter_by(trigger="manual").one()
     assert (record.forced, record.reason, record.operator_id) == (True, "VIP customer", full.id)
     sentence = get(manager, f"/contacts/{contact.id}").texts("[data-testid=timeline-entry]")[-1]
-    assert sentence.endswith("given to Clara, by hand, by max, over the limit (forced), reason: “VIP customer”")
+    assert sentence.endswith(
+        "given to Clara, by hand, by max, over the limit (forced), reason: “VIP customer”")
 
 
 def test_an_override_that_was_not_needed_asks_no_reason_and_is_not_forced(app, session, manager):
@@ -149,13 +151,16 @@ WEIGHTED = "by weighted pick: Anna 3 of 6, Boris 3 of 6; Clara at limit 5/5, Dan
          "given to Clara, by hand, by sue, over the limit (forced), reason: “VIP”"),
         (record("redistribute", "weighted", to=2, actor=("user", "sue"), candidates=CANDIDATES),
          f"given to Boris, on redistribution, {WEIGHTED}, by sue"),
-        (record("drain", "weighted", to=1, candidates=CANDIDATES), f"given to Anna, when capacity freed up, {WEIGHTED}"),
-        (record("sweep", "weighted", to=1, candidates=CANDIDATES), f"given to Anna, by the periodic sweep, {WEIGHTED}"),
+        (record("drain", "weighted", to=1, candidates=CANDIDATES),
+         f"given to Anna, when capacity freed up, {WEIGHTED}"),
+        (record("sweep", "weighted", to=1, candidates=CANDIDATES),
+         f"given to Anna, by the periodic sweep, {WEIGHTED}"),
         (record("timeout", "weighted", to=2, came_from=1, candidates=CANDIDATES),
          f"moved from Anna to Boris, after a response timeout, {WEIGHTED}"),
         (record("unassign", "manual", came_from=1, actor=("user", "max"), reason="holiday"),
          "taken from Anna, on unassignment, by max, reason: “holiday”"),
-        (record("merge", "manual", to=1, actor=("token", "admin")), "given to Anna, in a lead merge, by token admin"),
+        (record("merge", "manual", to=1, actor=("token", "admin")),
+         "given to Anna, in a lead merge, by token admin"),
         (record("intake", "sticky", to=1, actor=("token", "bot")),
          "given to Anna, at intake, back to the operator of the returning lead, by token bot"),
         (record("manual", "manual", to=9, actor=("user", "max")), "given to operator #9, by hand, by max"),
