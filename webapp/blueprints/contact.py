@@ -19,7 +19,7 @@ from webapp.blueprints.rendering import render_page
 from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.directory import get_existing
-from webapp.errors import DomainError, InvalidError
+from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.models import Contact, Operator
 from webapp.presentation import CONTACT_STATUS_LABELS, OPERATOR_STATUS_LABELS, assignment_sentence
@@ -106,7 +106,7 @@ def set_status(contact_id):
         with write_transaction(db.session):
             contact = contacts.change_status(db.session, contact.id, fields.status)
     except FormErrors:
-        flash(domain_message(InvalidError(_("Choose in progress or closed."))), "error")
+        flash(_("Choose in progress or closed."), "error")
     except DomainError as error:
         flash(domain_message(error), "error")
     else:
