@@ -43,9 +43,9 @@ def make_token(name, *, is_admin=False, source_id=None):
         return tokens.create_token(db.session, name, is_admin=is_admin, source_id=source_id)
 
 
-def make_user(username, password, role):
+def make_user(username, password, role, operator_id=None):
     with write_transaction(db.session):
-        return users.create_user(db.session, username, password, role)
+        return users.create_user(db.session, username, password, role, operator_id)
 
 
 def committed(change, *args, **kwargs):

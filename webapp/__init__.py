@@ -57,7 +57,7 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from webapp.blueprints import auth, board, leads, operators, overview, settings, sources
+    from webapp.blueprints import auth, board, contact, leads, operators, overview, settings, sources, users
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.meta import bp as meta_bp
     from webapp.security import init_security
@@ -66,7 +66,7 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     init_security(app)  # headers on every response, Flask-Login
-    for dashboard in (auth, overview, board, operators, sources, settings, leads):
+    for dashboard in (auth, overview, board, contact, operators, sources, settings, leads, users):
         app.register_blueprint(dashboard.bp)
 
 

@@ -10,8 +10,10 @@ from flask import Blueprint, current_app
 
 from webapp import demo, intake, jobs, tokens, users
 from webapp.database import write_transaction
+from webapp.directory import get_existing
 from webapp.errors import DomainError
 from webapp.extensions import db
+from webapp.models import USER_ROLES, Operator
 from webapp.private_files import write_private_file
 
 bp = Blueprint("commands", __name__, cli_group=None)
@@ -38,16 +40,21 @@ def create_token(name, admin, source_id):
 
 @bp.cli.command("create-user")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["supervisor", "manager"]), required=True)
-def create_user(username, role):
+@click.option("--role", type=click.Choice(USER_ROLES), required=True)
+@click.option("--operator", "operator_id", type=int, help="For --role operator: the operator this user is.")
+def create_user(username, role, operator_id):
     """Create a dashboard user; the password comes from LEADCRM_PASSWORD or a prompt."""
-    password = _password_from_environment_or_prompt()
+    if (role == "operator") != (operator_id is not None):
+        raise click.UsageError("Give --operator OPERATOR_ID with --role operator, and only with it.")
     try:
+        if operator_id is not None:
+            get_existing(db.session, Operator, operator_id)  # before asking for a password
+        password = _password_from_environment_or_prompt()
         with write_transaction(db.session):
-            users.create_user(db.session, username, password, role)
+            users.create_user(db.session, username, password, role, operator_id)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    click.echo(f"Created {role} {username!r}.")
+    click.echo(f"Created {role} {username!r}" + (f" (operator {operator_id})." if operator_id else "."))
 
 
 @bp.cli.command("set-password")

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from webapp import distribution
 from webapp.clock import utcnow
-from webapp.errors import ConflictError, NotFoundError
+from webapp.errors import ConflictError, InvalidError, NotFoundError
 from webapp.ids import parse_int
-from webapp.models import Assignment, Contact
+from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, ContactNote
 
 
 def change_status(session, contact_id: int, status: str) -> Contact:
@@ -45,6 +45,52 @@ def set_operator(
     else:
         distribution.assign_manually(session, contact, operator_id, actor=actor, force=force, reason=reason)
     return contact
+
+
+def operators_contact(session, contact_id: int, operator_id: int) -> Contact:
+    """The contact if it is given to ``operator_id``; NotFoundError otherwise.
+
+    An operator user acts only on their own contacts, and another operator's
+    contact reads to them as one that does not exist (they learn nothing of it).
+    """
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.operator_id != operator_id:
+        raise NotFoundError(f"Contact {contact_id} does not exist.")
+    return contact
+
+
+def operator_open_contacts(session, operator_id: int) -> list[Contact]:
+    """An operator's open contacts, oldest first (the one waiting longest on top)."""
+    query = (
+        select(Contact)
+        .where(Contact.operator_id == operator_id)
+        .where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .order_by(Contact.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+NOTE_MAX_LENGTH = 5000
+
+
+def add_note(session, contact_id: int, author_id: int, text: str) -> ContactNote:
+    """An internal note on a contact, 1 to NOTE_MAX_LENGTH characters after trimming. Caller commits."""
+    text = (text or "").strip()
+    if not 1 <= len(text) <= NOTE_MAX_LENGTH:
+        message = f"A note is 1 to {NOTE_MAX_LENGTH} characters."
+        raise InvalidError(message, [{"field": "text", "message": message}])
+    if session.get(Contact, contact_id) is None:
+        raise NotFoundError(f"Contact {contact_id} does not exist.")
+    note = ContactNote(contact_id=contact_id, author_id=author_id, text=text, created_at=utcnow())
+    session.add(note)
+    session.flush()
+    return note
+
+
+def contact_notes(session, contact_id: int) -> list[ContactNote]:
+    """A contact's notes, oldest first (newest last, as a conversation reads)."""
+    query = select(ContactNote).where(ContactNote.contact_id == contact_id).order_by(ContactNote.id)
+    return list(session.execute(query).scalars())
 
 
 def _locked_contact(session, contact_id: int) -> Contact:
@@ -112,6 +158,15 @@ def assignment_history(session, contact_id: int) -> list[Assignment]:
     """Every assignment record of a contact, oldest first."""
     query = select(Assignment).where(Assignment.contact_id == contact_id).order_by(Assignment.id)
     return list(session.execute(query).scalars())
+
+
+def assignment_histories(session, contact_ids) -> dict[int, list[Assignment]]:
+    """The assignment records of several contacts (one query), oldest first per contact."""
+    histories: dict[int, list[Assignment]] = {contact_id: [] for contact_id in contact_ids}
+    query = select(Assignment).where(Assignment.contact_id.in_(list(histories))).order_by(Assignment.id)
+    for record in session.execute(query).scalars():
+        histories[record.contact_id].append(record)
+    return histories
 
 
 def contacts_of_lead(lead_id: int, limit: int = 500):

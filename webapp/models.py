@@ -25,7 +25,7 @@ from webapp.extensions import db
 OPERATOR_STATUSES = ("active", "inactive")
 CONTACT_STATUSES = ("new", "in_progress", "closed")
 OPEN_CONTACT_STATUSES = ("new", "in_progress")
-USER_ROLES = ("supervisor", "manager")
+USER_ROLES = ("supervisor", "manager", "operator")
 
 
 class UTCDateTime(TypeDecorator):
@@ -268,7 +268,11 @@ class IdempotencyKey(db.Model):
 
 class User(db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(_in("role", USER_ROLES), name="role"),)
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="role"),
+        # An operator user acts as exactly one operator; the other roles act as nobody.
+        CheckConstraint("(role = 'operator') = (operator_id IS NOT NULL)", name="operator_link"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -279,6 +283,28 @@ class User(db.Model):
     # (an IANA name; null: the deployment's DEFAULT_TIMEZONE).
     locale: Mapped[str | None] = mapped_column(String(16))
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Role operator: the operator this user is (their own contacts, their away/available).
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), index=True)
+    # Set when a supervisor deactivates the user: no sign-in, no session (history kept).
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    operator: Mapped[Operator | None] = relationship()
+
+
+class ContactNote(db.Model):
+    """An internal note on a contact: who wrote it, when. Never shown to the customer."""
+
+    __tablename__ = "contact_notes"
+    __table_args__ = (Index("ix_contact_notes_contact_id_id", "contact_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+    # A note is always shown with its author's name.
+    author: Mapped[User] = relationship(lazy="joined")
 
 
 class UserSession(db.Model):

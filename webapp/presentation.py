@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from webapp.i18n import localtime
+
 CONTACT_STATUS_LABELS = {"new": _l("new"), "in_progress": _l("in progress"), "closed": _l("closed")}
 OPERATOR_STATUS_LABELS = {"active": _l("active"), "inactive": _l("inactive")}
-ROLE_LABELS = {"supervisor": _l("supervisor"), "manager": _l("manager")}
+ROLE_LABELS = {"supervisor": _l("supervisor"), "manager": _l("manager"), "operator": _l("operator")}
 # OperatorLoad.state -> (label, badge class)
 OPERATOR_STATES = {
     "inactive": (_l("inactive"), "badge-muted"),
@@ -33,6 +36,86 @@ def age(moment: datetime, now: datetime) -> str:
     if seconds < 2 * 86400:
         return ngettext("%(num)d h", "%(num)d h", seconds // 3600)
     return ngettext("%(num)d d", "%(num)d d", seconds // 86400)
+
+
+# --- The assignment timeline, in plain words ----------------------------------
+#
+# One sentence per assignment record: "14:02 — given to Anna by weighted pick:
+# Anna 3 of 6, Boris 3 of 6; Clara at limit 5/5". What happened (given, moved,
+# taken away, nobody), on which occasion (trigger), by which rule, by whom
+# (actor), and for a forced one the reason.
+
+TRIGGER_PHRASES = {
+    "intake": _l("at intake"),
+    "manual": _l("by hand"),
+    "redistribute": _l("on redistribution"),
+    "drain": _l("when capacity freed up"),
+    "sweep": _l("by the periodic sweep"),
+    "timeout": _l("after a response timeout"),
+    "unassign": _l("on unassignment"),
+    "merge": _l("in a lead merge"),
+}
+EXCLUSION_PHRASES = {
+    "at_limit": lambda c: _("at limit %(load)s/%(limit)s", load=c["load"], limit=c["limit"]),
+    "inactive": lambda c: _("inactive"),
+}
+
+
+def _change(record, name) -> str:
+    if record.operator_id is not None and record.from_operator_id is not None:
+        return _("moved from %(old)s to %(new)s",
+                 old=name(record.from_operator_id), new=name(record.operator_id))
+    if record.operator_id is not None:
+        return _("given to %(new)s", new=name(record.operator_id))
+    if record.from_operator_id is not None:
+        return _("taken from %(old)s", old=name(record.from_operator_id))
+    return _("nobody could take it")
+
+
+def _candidates(candidates: list[dict], name) -> str:
+    """Eligible candidates as "Anna 3 of 6" (weight of the eligible total); the others and why not."""
+    eligible = [c for c in candidates if c.get("eligible")]
+    total = sum(c["weight"] for c in eligible)
+    shares = [_("%(name)s %(weight)s of %(total)s", name=name(c["operator_id"]), weight=c["weight"],
+                total=total) for c in eligible]
+    excluded = [f"{name(c['operator_id'])} {EXCLUSION_PHRASES[c['excluded_because']](c)}"
+                for c in candidates
+                if not c.get("eligible") and c.get("excluded_because") in EXCLUSION_PHRASES]
+    return "; ".join(part for part in (", ".join(shares), ", ".join(excluded)) if part)
+
+
+def _rule(record, name) -> str | None:
+    if record.rule == "weighted":
+        return _("by weighted pick: %(candidates)s", candidates=_candidates(record.candidates, name))
+    if record.rule == "sticky":
+        return _("back to the operator of the returning lead")
+    if record.rule == "none":
+        listed = _candidates(record.candidates, name)
+        return _("nobody eligible: %(candidates)s", candidates=listed) if listed else _("nobody weighted")
+    return None  # manual: the actor says it all
+
+
+def _actor(record) -> str | None:
+    if record.actor_kind == "user":
+        return _("by %(name)s", name=record.actor_name)
+    if record.actor_kind == "token":
+        return _("by token %(name)s", name=record.actor_name)
+    return None  # the system: the trigger already says when
+
+
+def assignment_sentence(record, operator_names: dict[int, str]) -> str:
+    """One assignment record as a sentence in the request's language and time zone."""
+
+    def name(operator_id: int) -> str:
+        return operator_names.get(operator_id) or _("operator #%(id)s", id=operator_id)
+
+    parts = [_change(record, name), str(TRIGGER_PHRASES.get(record.trigger, record.trigger)),
+             _rule(record, name), _actor(record)]
+    if record.forced:
+        parts.append(_("over the limit (forced)"))
+    if record.reason:
+        parts.append(_("reason: “%(reason)s”", reason=record.reason))
+    return f"{localtime(record.at, 'short')} — " + ", ".join(part for part in parts if part)
 
 
 def register_template_helpers(app) -> None:

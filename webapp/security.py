@@ -91,6 +91,9 @@ def roles_required(*roles: str):
 
 supervisor_required = roles_required("supervisor")
 staff_required = roles_required("supervisor", "manager")
+# Pages of one's own (settings, password, a contact one may see): every role.
+signed_in_required = roles_required("supervisor", "manager", "operator")
+operator_required = roles_required("operator")
 
 
 def init_security(app) -> None:

@@ -1,4 +1,4 @@
-"""Dashboard users: supervisors and managers, with strongly hashed passwords."""
+"""Dashboard users: supervisors, managers and operators, with strongly hashed passwords."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError, NotFoundError
-from webapp.models import USER_ROLES, User, UserSession
+from webapp.models import USER_ROLES, Operator, User, UserSession
 
 # Werkzeug's default (scrypt N=2^15) is below OWASP ASVS's minimum; this is at it.
 PASSWORD_METHOD = "pbkdf2:sha256:600000"
@@ -22,16 +23,54 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
-def create_user(session, username: str, password: str, role: str) -> User:
-    if role not in USER_ROLES:
-        raise InvalidError(f"Role must be one of {', '.join(USER_ROLES)}.")
+def create_user(session, username: str, password: str, role: str, operator_id: int | None = None) -> User:
+    """A new user; role ``operator`` needs ``operator_id`` (the operator they are), the others none."""
     if not username or len(username) > 80:
-        raise InvalidError("A username is 1 to 80 characters.")
+        raise _invalid("username", "A username is 1 to 80 characters.")
     _check_password(password)
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
-        raise ConflictError(f"User {username!r} already exists.")
-    user = User(username=username, password_hash=hash_password(password), role=role)
+        message = f"User {username!r} already exists."
+        raise ConflictError(message, errors=[{"field": "username", "message": message}])
+    user = User(username=username, password_hash=hash_password(password))
+    set_role(session, user, role, operator_id)
     session.add(user)
+    session.flush()
+    return user
+
+
+def set_role(session, user: User, role: str, operator_id: int | None = None) -> User:
+    """Give ``user`` a role; an operator user is linked to an existing operator, others to none.
+
+    A changed role ends the user's sessions: what they may see changed under them.
+    """
+    if role not in USER_ROLES:
+        raise _invalid("role", f"Role must be one of {', '.join(USER_ROLES)}.")
+    if role == "operator":
+        if operator_id is None:
+            raise _invalid("operator_id", "An operator user needs the operator they are.")
+        if session.get(Operator, operator_id) is None:
+            raise _invalid("operator_id", f"Operator {operator_id} does not exist.")
+    else:
+        operator_id = None
+    changed = user.id is not None and (user.role, user.operator_id) != (role, operator_id)
+    user.role, user.operator_id = role, operator_id
+    if changed:
+        end_all_sessions(session, user.id)
+    session.flush()
+    return user
+
+
+def deactivate(session, user: User) -> User:
+    """The user cannot sign in any more and every session of theirs ends; their notes stay."""
+    if user.deactivated_at is None:
+        user.deactivated_at = utcnow()
+    end_all_sessions(session, user.id)
+    session.flush()
+    return user
+
+
+def reactivate(session, user: User) -> User:
+    user.deactivated_at = None
     session.flush()
     return user
 
@@ -83,7 +122,9 @@ def verify_login(session, username: str, password: str) -> User | None:
     if user is None:
         check_password_hash(_DUMMY_HASH, password)  # keep timing the same for unknown names
         return None
-    return user if check_password_hash(user.password_hash, password) else None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user if user.deactivated_at is None else None
 
 
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -106,6 +147,7 @@ class SessionUser:
     session_token: str
     locale: str | None = None
     timezone: str | None = None
+    operator_id: int | None = None
 
     is_authenticated = True
     is_active = True
@@ -118,9 +160,14 @@ class SessionUser:
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
 
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
 
 def _as_session_user(user: User, session_token: str) -> SessionUser:
-    return SessionUser(user.id, user.username, user.role, session_token, user.locale, user.timezone)
+    return SessionUser(user.id, user.username, user.role, session_token, user.locale, user.timezone,
+                       user.operator_id)
 
 
 def hash_session_token(token: str) -> str:
@@ -173,5 +220,6 @@ def load_session_user(session, session_token: str) -> SessionUser | None:
         select(User)
         .join(UserSession, UserSession.user_id == User.id)
         .where(UserSession.token_hash == hash_session_token(session_token))
+        .where(User.deactivated_at.is_(None))
     ).scalar_one_or_none()
     return _as_session_user(user, session_token) if user is not None else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
-from tests.builders import committed, make_source, make_user
+from tests.builders import committed, make_operator, make_source, make_user
 from tests.conftest import ApiClient
 from webapp import create_app, users
 from webapp.extensions import db
@@ -214,3 +214,33 @@ def test_db_upgrade_creates_the_schema_in_an_empty_file(tmp_path):
     engine.dispose()
     assert {"operators", "sources", "operator_source_weights", "leads", "contacts", "api_tokens"} <= tables
     assert {"idempotency_keys", "users", "alembic_version"} <= tables
+
+
+def test_create_operator_user_links_the_operator(runner, monkeypatch):
+    from webapp.users import verify_login
+
+    anna = make_operator("Anna")
+    monkeypatch.setenv("LEADCRM_PASSWORD", "correct horse battery")
+    result = runner.invoke(args=["create-user", "ola", "--role", "operator", "--operator", str(anna.id)])
+    assert result.exit_code == 0, result.output
+    user = verify_login(db.session, "ola", "correct horse battery")
+    assert (user.role, user.operator_id) == ("operator", anna.id)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["create-user", "ola", "--role", "operator"], "--operator"),
+        (["create-user", "ola", "--role", "operator", "--operator", "999"], "Operator 999 does not exist"),
+        (["create-user", "ola", "--role", "manager", "--operator", "1"], "--operator"),
+        (["create-user", "ola", "--role", "operator", "--operator", "x"], "not a valid integer"),
+    ],
+)
+def test_bad_operator_user_requests_fail_cleanly(runner, monkeypatch, args, message):
+    make_operator("Anna")
+    monkeypatch.setenv("LEADCRM_PASSWORD", "correct horse battery")
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert counts()["User"] == 0

@@ -73,6 +73,11 @@ def test_assigning_to_an_operator_at_the_limit_needs_the_override(tab, api, supe
     row.get_by_test_id("assign-select").select_option(str(full.id))
     row.get_by_test_id("assign-override").check()
     row.get_by_test_id("assign-submit").click()
+    expect(row.get_by_test_id("assign-reason-error")).to_be_visible()  # giving it anyway needs a reason
+    row.get_by_test_id("assign-select").select_option(str(full.id))
+    row.get_by_test_id("assign-override").check()
+    row.get_by_test_id("assign-reason").fill("He knows this customer")
+    row.get_by_test_id("assign-submit").click()
     expect(row).to_have_count(0)
     assert api.get(f"/api/v1/contacts/{waiting.id}").json()["operator_id"] == full.id
 

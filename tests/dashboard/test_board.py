@@ -89,7 +89,12 @@ def test_operator_at_the_limit_needs_the_override(supervisor, board):
     )
     assert page.one("[data-testid=assign-select] option[selected]")["value"] == str(board["anna"].id)
     assert contact(waiting.id).operator_id is None
-    page = post(supervisor, url, {"operator_id": board["anna"].id, "force": "true"}, htmx=True, status=200)
+    forced = {"operator_id": board["anna"].id, "force": "true"}
+    page = post(supervisor, url, forced, htmx=True, status=422)  # over the limit: say why
+    assert page.text("[data-testid=assign-reason-error]") == (
+        "Say why this contact goes over the limit or to an inactive operator.")
+    assert contact(waiting.id).operator_id is None
+    page = post(supervisor, url, forced | {"reason": "VIP"}, htmx=True, status=200)
     assert contact(waiting.id).operator_id == board["anna"].id
 
 

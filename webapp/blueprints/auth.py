@@ -15,7 +15,7 @@ from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db, limiter
 from webapp.presentation import ROLE_LABELS
-from webapp.security import staff_required
+from webapp.security import signed_in_required
 
 bp = Blueprint("auth", __name__)
 
@@ -25,10 +25,15 @@ def _login_rate_limit() -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (//evil, https://...) goes to the overview."""
+    """Only a path on this site; anything else (//evil, https://...) goes to the user's landing page."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("overview.index")
+    return landing_page()
+
+
+def landing_page() -> str:
+    """Where a signed-in user starts: an operator at their own contacts, staff at the overview."""
+    return url_for("contact.mine" if getattr(current_user, "is_operator", False) else "overview.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -91,7 +96,7 @@ PASSWORD_TEMPLATE = "auth/password.html"
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@staff_required
+@signed_in_required
 @limiter.limit(_login_rate_limit, methods=["POST"])
 def change_password():
     """Change one's own password (the current one required); every other session ends."""
@@ -109,4 +114,4 @@ def change_password():
         return render_template(PASSWORD_TEMPLATE, errors=field_messages(error, "new_password")), 422
     login_user(session_user)
     flash(_("Password changed. You were signed out on every other device."), "success")
-    return redirect(url_for("overview.index"))
+    return redirect(landing_page())

@@ -12,11 +12,13 @@ from flask_babel import ngettext
 
 from webapp import contacts, export, jobs
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
+from webapp.blueprints import contact as contact_views
 from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.directory import get_existing
+from webapp.distribution import AssignmentRefused
 from webapp.errors import DomainError, InvalidError
 from webapp.extensions import db
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
@@ -87,7 +89,12 @@ def index():
 
 
 def _after_action(status: int = 200):
-    """Re-render the board with the filters the action form carried, or redirect a plain POST."""
+    """Re-render the board with the filters the action form carried, or redirect a plain POST.
+
+    A form of the contact page (``back=contact``) returns there.
+    """
+    if request.form.get("back") == "contact":
+        return redirect(url_for("contact.show", contact_id=request.view_args["contact_id"]))
     if not wants_fragment():
         return redirect(url_for("board.index", **filter_args(board_filter(request.form))))
     return render_page(TEMPLATE, "board", status, **_board_context(request.form))
@@ -113,6 +120,8 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
         "operators": operator_queries.operators_for_assignment(db.session),
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},
+        "reason": values.get("reason", ""),
+        "back": "contact" if values.get("back") == "contact" else None,
         "now": utcnow(),
         # Inside the board's menu the form swaps the board; on its own page it posts plainly.
         "embedded": wants_fragment(),
@@ -122,7 +131,7 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
 @bp.post("/contacts/<int:contact_id>/operator")
 @staff_required
 def assign(contact_id):
-    """Hand a contact to an operator; at the limit or inactive needs the override box (force)."""
+    """Hand a contact to an operator; at the limit or inactive needs the override box and a reason."""
     contact = get_existing(db.session, Contact, contact_id)
     operator_before = contact.operator_id
     try:
@@ -130,15 +139,14 @@ def assign(contact_id):
             raise FormErrors({"operator_id": _("Choose an operator.")})
         fields = parse_form(
             ContactOperatorUpdate,
-            {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false")},
+            {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false"),
+             "reason": request.form.get("reason", "")},
         )
-        with write_transaction(db.session):
-            contact = contacts.set_operator(
-                db.session, contact_id, fields.operator_id, actor=dashboard_actor(), force=fields.force
-            )
+        contact = _assign(contact_id, fields)
     except (FormErrors, DomainError) as error:
-        errors = {"operator_id": first_message(error)}
-        response = render_page(ASSIGN_TEMPLATE, "assign_form", 422, alert=errors["operator_id"],
+        reason_error = isinstance(error, FormErrors) and "reason" in error.errors
+        errors = {"reason": error.errors["reason"]} if reason_error else {"operator_id": first_message(error)}
+        response = render_page(ASSIGN_TEMPLATE, "assign_form", 422, alert=first_message(error),
                                **_assign_context(contact, request.form, errors))
         response.headers.update({"HX-Retarget": f"#assign-form-{contact_id}", "HX-Reswap": "outerHTML"})
         return response
@@ -146,6 +154,26 @@ def assign(contact_id):
     operator_name = contact.operator.name
     flash(_("Contact #%(id)s assigned to %(operator)s.", id=contact.id, operator=operator_name), "success")
     return _after_action()
+
+
+def _assign(contact_id: int, fields: ContactOperatorUpdate) -> Contact:
+    """Assign by the rules; only where they refuse does the override apply, and then with a reason.
+
+    The rules are the distribution's: it is asked first without force, so an
+    override that was not needed is neither recorded as forced nor asks for a reason.
+    """
+    try:
+        with write_transaction(db.session):
+            return contacts.set_operator(db.session, contact_id, fields.operator_id, actor=dashboard_actor())
+    except AssignmentRefused as refusal:
+        if not fields.force or refusal.reason == "closed":
+            raise
+    if not fields.reason:
+        message = _("Say why this contact goes over the limit or to an inactive operator.")
+        raise FormErrors({"reason": message})
+    with write_transaction(db.session):
+        return contacts.set_operator(db.session, contact_id, fields.operator_id, actor=dashboard_actor(),
+                                     force=True, reason=fields.reason)
 
 
 @bp.post("/contacts/<int:contact_id>/unassign")
@@ -199,8 +227,9 @@ def redistribute():
 def lead(lead_id):
     """The lead card: identity fields and the history of its contacts."""
     lead_row = get_existing(db.session, Lead, lead_id)
-    return render_page("board/lead.html", "history", lead=lead_row,
-                       history=board_queries.lead_history(db.session, lead_id), now=utcnow(),
+    history = board_queries.lead_history(db.session, lead_id)
+    return render_page("board/lead.html", "history", lead=lead_row, history=history,
+                       timelines=contact_views.timelines(history), now=utcnow(),
                        back=_same_site(request.referrer))
 
 

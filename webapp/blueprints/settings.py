@@ -12,7 +12,7 @@ from webapp.blueprints.auth import safe_next
 from webapp.database import write_transaction
 from webapp.extensions import db
 from webapp.i18n import LANGUAGES, browser_locale, is_timezone, timezone_names
-from webapp.security import staff_required
+from webapp.security import signed_in_required
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -23,7 +23,7 @@ def _locale_choice(value: str | None) -> str | None:
 
 
 @bp.post("/language")
-@staff_required
+@signed_in_required
 def set_language():
     """The header's language switch: save the choice and go back to the page it was made on."""
     with write_transaction(db.session):
@@ -32,7 +32,7 @@ def set_language():
 
 
 @bp.route("/", methods=["GET", "POST"], strict_slashes=False)
-@staff_required
+@signed_in_required
 def index():
     """Language and time zone of the signed-in user."""
     errors = {}

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from webapp.contacts import ContactFilter, contacts_of_lead, filtered_contacts
-from webapp.models import OPEN_CONTACT_STATUSES, Contact, Source
+from webapp.models import OPEN_CONTACT_STATUSES, Contact, Operator, Source
 from webapp.queries.operators import PAGE_SIZE
 
 
@@ -55,6 +55,17 @@ def latest_contact_id(session) -> int:
 
 def lead_history(session, lead_id: int, limit: int = 500) -> list[Contact]:
     return list(session.execute(_with_names(contacts_of_lead(lead_id, limit))).scalars())
+
+
+def operator_names(session, records) -> dict[int, str]:
+    """Names of every operator the assignment records mention (given, taken, candidates): one query."""
+    ids = set()
+    for record in records:
+        ids.update(i for i in (record.operator_id, record.from_operator_id) if i is not None)
+        ids.update(candidate["operator_id"] for candidate in record.candidates or [])
+    if not ids:
+        return {}
+    return dict(session.execute(select(Operator.id, Operator.name).where(Operator.id.in_(ids))).all())
 
 
 # The CSV export's columns, in order.
