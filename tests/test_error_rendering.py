@@ -18,9 +18,17 @@ def all_domain_errors() -> list[type[DomainError]]:
     return found
 
 
+# Errors that write their own message.
+DETAILS = {"IntakeLimited": "Source 1 accepts no more contacts this minute; retry in 5 s."}
+
+
 def build(cls: type[DomainError]) -> DomainError:
     if cls.__name__ == "AssignmentRefused":
         return cls("at_limit", f"refused by {cls.__name__}")
+    if cls.__name__ == "IntakeLimited":
+        return cls(source_id=1, retry_after=5, noted_recently=False)
+    if cls.__name__ == "TooManyError":
+        return cls(f"refused by {cls.__name__}", retry_after=5)
     return cls(f"refused by {cls.__name__}", [{"field": "name", "message": "bad"}])
 
 
@@ -42,17 +50,18 @@ def raising_app(app_config):
 def test_every_domain_error_renders_with_its_status_on_both_sides(raising_app, cls):
     status = http_status(build(cls))
     client = raising_app.test_client()
+    detail = DETAILS.get(cls.__name__, f"refused by {cls.__name__}")
 
     problem = client.get(f"/api/v1/test-raise/{cls.__name__}")
     assert problem.status_code == status
     assert problem.mimetype == "application/problem+json"
-    assert problem.get_json()["detail"] == f"refused by {cls.__name__}"
+    assert problem.get_json()["detail"] == detail
     assert problem.get_json()["status"] == status
 
     page = client.get(f"/test-raise/{cls.__name__}")
     assert page.status_code == status
     assert page.mimetype == "text/html"
-    assert f"refused by {cls.__name__}".encode() in page.data
+    assert detail.encode() in page.data
 
 
 def test_the_table_gives_the_statuses_of_the_contract():

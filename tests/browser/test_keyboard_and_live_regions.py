@@ -128,6 +128,7 @@ def test_the_assign_menu_by_keyboard(tab, api, manager_user, browser_locale):
     tab.keyboard.press("ArrowDown")
     tab.keyboard.press("ArrowDown")  # Anna → Boris → Vera (at her limit)
     tab.keyboard.press("Tab")  # the override box, left unticked
+    tab.keyboard.press("Tab")  # the reason, left empty
     tab.keyboard.press("Tab")
     expect(menu.get_by_test_id("assign-submit")).to_be_focused()
     tab.keyboard.press("Enter")
@@ -138,6 +139,7 @@ def test_the_assign_menu_by_keyboard(tab, api, manager_user, browser_locale):
     expect(tab.get_by_test_id("live-alert")).to_have_text(error.inner_text())
 
     tab.keyboard.press("ArrowUp")  # Boris
+    tab.keyboard.press("Tab")
     tab.keyboard.press("Tab")
     tab.keyboard.press("Tab")
     tab.keyboard.press("Enter")
