@@ -213,14 +213,15 @@ def receive_contact(
             f"Source {fields.source_id} does not exist.",
             [{"field": "source_id", "message": "no source with this id"}],
         )
-    per_minute, limited_at, *routing = settings[: 2 + len(distribution.ROUTING_COLUMNS)]
+    per_minute, limited_at = settings.intake_per_minute, settings.intake_limited_at
+    routing = distribution.SourceRouting(settings.paused, settings.sticky_days)
     if per_minute is not None:
         _check_intake_limit(session, fields.source_id, per_minute, limited_at)
     lead = find_or_create_lead(session, fields)
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
     # Picked before the contact is written, so one INSERT already carries its operator.
     distribution.assign_automatically(
-        session, contact, trigger="intake", actor=actor, routing=distribution.SourceRouting(*routing)
+        session, contact, trigger="intake", actor=actor, routing=routing
     )
     # Only once the contact is in the session: a flush on the way (PostgreSQL's savepoint)
     # would otherwise meet it in lead.contacts and refuse it. The response shows the lead

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webapp import users
-from webapp.blueprints.forms import field_messages, int_arg
+from webapp.blueprints.forms import field_messages, first_message, int_arg
 from webapp.blueprints.rendering import render_page
 from webapp.database import write_transaction
 from webapp.directory import get_existing
@@ -56,7 +56,7 @@ def create():
     return redirect(url_for("users.index"))
 
 
-def _refuse_self(user: User, message: str):
+def _refuse_self(message: str):
     flash(message, "error")
     return render_page(TEMPLATE, "users", 422, **_page_context())
 
@@ -67,20 +67,16 @@ def set_role(user_id):
     """Change a user's role (their sessions end: what they may see changed)."""
     user = get_existing(db.session, User, user_id)
     if user.id == current_user.id:
-        return _refuse_self(user, _("You cannot change your own role."))
+        return _refuse_self(_("You cannot change your own role."))
     try:
         with write_transaction(db.session):
             users.set_role(db.session, user, request.form.get("role", ""),
                            int_arg(request.form, "operator_id"))
     except DomainError as error:
         return render_page(TEMPLATE, "users", 422,
-                           **_page_context(row_errors={user.id: first(field_messages(error, "role"))}))
+                           **_page_context(row_errors={user.id: first_message(error)}))
     flash(_("%(name)s is now %(role)s.", name=user.username, role=ROLE_LABELS[user.role]), "success")
     return redirect(url_for("users.index"))
-
-
-def first(messages: dict) -> str:
-    return next(iter(messages.values()))
 
 
 @bp.post("/<int:user_id>/password")
@@ -102,7 +98,7 @@ def deactivate(user_id):
     """The user can no longer sign in; their sessions end now. Their notes and history stay."""
     user = get_existing(db.session, User, user_id)
     if user.id == current_user.id:
-        return _refuse_self(user, _("You cannot deactivate yourself."))
+        return _refuse_self(_("You cannot deactivate yourself."))
     with write_transaction(db.session):
         users.deactivate(db.session, user)
     flash(_("%(name)s is deactivated and signed out everywhere.", name=user.username), "success")
