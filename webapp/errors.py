@@ -20,11 +20,15 @@ class ConflictError(DomainError):
     """The request conflicts with the current state (a duplicate name, a closed contact...)."""
 
 
+class StaleError(DomainError):
+    """The contact changed since the version the caller acted on (If-Match, the board's version)."""
+
+
 class InvalidError(DomainError):
     """A field names a row that does not exist or breaks a rule; ``errors`` names the fields."""
 
 
-HTTP_STATUS = {NotFoundError: 404, ConflictError: 409, InvalidError: 422, DomainError: 422}
+HTTP_STATUS = {NotFoundError: 404, ConflictError: 409, StaleError: 412, InvalidError: 422, DomainError: 422}
 
 
 def http_status(error: DomainError) -> int:
