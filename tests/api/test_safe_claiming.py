@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from tests.api.conftest import assert_problem
-from tests.builders import make_contact
-from webapp.extensions import db
-from webapp.models import Source
+from tests.builders import make_contact, make_source
 
 
 def _contact(team):
-    return make_contact(db.session.get(Source, team["source"]))
+    """An unassigned contact: its source has nobody weighted."""
+    return make_contact(make_source())
 
 
 def _etag(api, contact_id) -> str:
