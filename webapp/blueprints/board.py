@@ -17,10 +17,10 @@ from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.directory import get_existing
-from webapp.errors import DomainError, InvalidError
+from webapp.errors import DomainError, InvalidError, StaleError
 from webapp.extensions import db
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
-from webapp.presentation import CONTACT_STATUS_LABELS
+from webapp.presentation import CONTACT_STATUS_LABELS, age
 from webapp.queries import board as board_queries
 from webapp.queries import operators as operator_queries
 from webapp.queries import sources as source_queries
@@ -51,7 +51,33 @@ def filter_args(contact_filter: contacts.ContactFilter) -> dict:
     return {name: value for name, value in args.items() if value is not None}
 
 
-def _board_context(values, seen: int | None = None) -> dict:
+@bp.app_template_global("contact_version")
+def contact_version(contact: Contact) -> str:
+    """The version every action form of a row carries: the state the person decided on."""
+    return contacts.contact_version(contact)
+
+
+def _acted_on(values) -> frozenset[str] | None:
+    """The version the action's row was rendered with; None from a form without one."""
+    version = values.get("version", "").strip()
+    return frozenset({version}) if version else None
+
+
+def _stale_note(contact_id: int) -> str:
+    """Why the action did not apply: what happened to the contact since the row was drawn."""
+    db.session.rollback()
+    contact = db.session.get(Contact, contact_id)
+    record = contacts.latest_assignment(db.session, contact_id)
+    if contact.operator is not None and record is not None and record.operator_id == contact.operator_id:
+        return _("Contact #%(id)s was already given to %(operator)s by %(actor)s %(age)s ago.",
+                 id=contact_id, operator=contact.operator.name, actor=record.actor_name,
+                 age=age(record.at, utcnow()))
+    status = CONTACT_STATUS_LABELS[contact.status]
+    return _("Contact #%(id)s changed a moment ago: it is now %(status)s. Its row shows it as it is now.",
+             id=contact_id, status=status)
+
+
+def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
     contact_filter = board_filter(values)
     before = int_arg(values, "before")
     unassigned, unassigned_count = board_queries.unassigned_contacts(db.session, contact_filter)
@@ -69,6 +95,8 @@ def _board_context(values, seen: int | None = None) -> dict:
         "poll_url": url_for("board.index", seen=latest, before=before, **args),
         "poll_seconds": POLL_SECONDS,
         "now": utcnow(),
+        # One-off messages shown in the row of the contact they are about (a lost claim).
+        "notes": notes or {},
     }
 
 
@@ -98,6 +126,15 @@ def _refused(error: DomainError):
     return _after_action(422)
 
 
+def _stale(contact_id: int):
+    """Someone else changed the contact first: nothing is overwritten, the row shows it as it is."""
+    note = _stale_note(contact_id)
+    if not wants_fragment():
+        flash(note, "error")
+        return _after_action()
+    return render_page(TEMPLATE, "board", 422, **_board_context(request.form, notes={contact_id: note}))
+
+
 @bp.get("/contacts/<int:contact_id>/assign")
 @staff_required
 def assign_form(contact_id):
@@ -113,6 +150,8 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
         "operators": operator_queries.operators_for_assignment(db.session),
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},
+        # The version of the row the menu was opened from: a claim acts on what the person saw.
+        "version": values.get("version", "")[:40],
         "now": utcnow(),
         # Inside the board's menu the form swaps the board; on its own page it posts plainly.
         "embedded": wants_fragment(),
@@ -133,8 +172,13 @@ def assign(contact_id):
         )
         with write_transaction(db.session):
             contact = contacts.set_operator(
-                db.session, contact_id, fields.operator_id, actor=dashboard_actor(), force=fields.force
+                db.session, contact_id, fields.operator_id, actor=dashboard_actor(), force=fields.force,
+                expected=_acted_on(request.form),
             )
+    except StaleError:
+        response = _stale(contact_id)
+        response.headers.update({"HX-Retarget": "#board", "HX-Reswap": "outerHTML"})
+        return response
     except (FormErrors, DomainError) as error:
         errors = {"operator_id": first_message(error)}
         response = render_page(ASSIGN_TEMPLATE, "assign_form", 422,
@@ -153,7 +197,10 @@ def unassign(contact_id):
     get_existing(db.session, Contact, contact_id)
     try:
         with write_transaction(db.session):
-            contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor())
+            contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor(),
+                                  expected=_acted_on(request.form))
+    except StaleError:
+        return _stale(contact_id)
     except DomainError as error:
         return _refused(error)
     flash(_("Contact #%(id)s is unassigned.", id=contact_id), "success")
@@ -169,9 +216,11 @@ def set_status(contact_id):
         # "set_status", not "status": the form also carries the board's filters, "status" among them.
         fields = parse_form(ContactStatusUpdate, {"status": request.form.get("set_status", "")})
         with write_transaction(db.session):
-            contact = contacts.change_status(db.session, contact_id, fields.status)
+            contact = contacts.change_status(db.session, contact_id, fields.status, expected=_acted_on(request.form))
     except FormErrors:
         return _refused(InvalidError(_("Choose new, in progress or closed.")))
+    except StaleError:
+        return _stale(contact_id)
     except DomainError as error:
         return _refused(error)
     status = CONTACT_STATUS_LABELS[contact.status]
