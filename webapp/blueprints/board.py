@@ -80,19 +80,29 @@ def _stale_note(contact_id: int) -> str:
 def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
     contact_filter = board_filter(values)
     before = int_arg(values, "before")
-    unassigned, unassigned_count = board_queries.unassigned_contacts(db.session, contact_filter)
-    assigned, next_before = board_queries.assigned_contacts(db.session, contact_filter, before)
+    after = int_arg(values, "after")
     latest = board_queries.latest_contact_id(db.session)
+    # The poll keeps drawing the contacts the board was drawn with: what arrived since waits
+    # behind the "N new — show" bar, so no row moves under the pointer.
+    shown = int_arg(values, "shown", minimum=0)
+    shown = latest if shown is None else min(shown, latest)
+    waiting = board_queries.unassigned_contacts(db.session, contact_filter, after_id=after, until_id=shown)
+    assigned, next_before = board_queries.assigned_contacts(db.session, contact_filter, before, until_id=shown)
     args = filter_args(contact_filter)
     return {
         "filters": args,
-        "unassigned": unassigned,
-        "unassigned_count": unassigned_count,
+        "unassigned": waiting.rows,
+        "unassigned_count": waiting.count,
+        "oldest_waiting": waiting.oldest,
+        "after": after,
+        "next_after": waiting.next_after,
         "assigned": assigned,
         "before": before,
         "next_before": next_before,
-        "seen": latest if seen is None else seen,
-        "poll_url": url_for("board.index", seen=latest, before=before, **args),
+        "seen": shown if seen is None else seen,
+        "arrived": board_queries.arrived_since(db.session, contact_filter, shown) if shown < latest else 0,
+        "show_url": url_for("board.index", seen=shown, **args),
+        "poll_url": url_for("board.index", seen=shown, shown=shown, before=before, after=after, **args),
         "poll_seconds": POLL_SECONDS,
         "now": utcnow(),
         # One-off messages shown in the row of the contact they are about (a lost claim).
