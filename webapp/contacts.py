@@ -30,7 +30,9 @@ def state_version(contact_id: int, operator_id: int | None, status: str) -> str:
     return hashlib.sha256(f"{contact_id}:{operator_id}:{status}".encode()).hexdigest()[:20]
 
 
-def change_status(session, contact_id: int, status: str, *, expected: Collection[str] | None = None) -> Contact:
+def change_status(
+    session, contact_id: int, status: str, *, expected: Collection[str] | None = None
+) -> Contact:
     """Move a contact to new, in_progress or closed. Closed is final. Caller commits.
 
     ``expected``: the versions the caller acted on (If-Match); another one is a StaleError.

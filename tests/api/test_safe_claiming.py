@@ -33,7 +33,9 @@ def test_a_matching_if_match_applies_the_change(api, team):
     contact = _contact(team)
     etag = _etag(api, contact.id)
     response = api.put(
-        f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["anna"]}, headers={"If-Match": etag}
+        f"/api/v1/contacts/{contact.id}/operator",
+        json={"operator_id": team["anna"]},
+        headers={"If-Match": etag},
     )
     assert response.status_code == 200
     assert response.get_json()["operator_id"] == team["anna"]
@@ -43,22 +45,35 @@ def test_a_matching_if_match_applies_the_change(api, team):
 def test_a_stale_if_match_is_a_412_and_changes_nothing(api, team, unchanged):
     contact = _contact(team)
     stale = _etag(api, contact.id)
-    assert api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["anna"]}).status_code == 200
+    assert (
+        api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["anna"]}).status_code
+        == 200
+    )
     with unchanged():
         assert_problem(
-            api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["boris"]},
-                    headers={"If-Match": stale}),
+            api.put(
+                f"/api/v1/contacts/{contact.id}/operator",
+                json={"operator_id": team["boris"]},
+                headers={"If-Match": stale},
+            ),
             412,
         )
         assert_problem(
-            api.put(f"/api/v1/contacts/{contact.id}/status", json={"status": "closed"}, headers={"If-Match": stale}),
+            api.put(
+                f"/api/v1/contacts/{contact.id}/status",
+                json={"status": "closed"},
+                headers={"If-Match": stale},
+            ),
             412,
         )
         # A weak tag never matches for If-Match (strong comparison), even of the current version.
         current = _etag(api, contact.id)
         assert_problem(
-            api.put(f"/api/v1/contacts/{contact.id}/status", json={"status": "closed"},
-                    headers={"If-Match": f"W/{current}"}),
+            api.put(
+                f"/api/v1/contacts/{contact.id}/status",
+                json={"status": "closed"},
+                headers={"If-Match": f"W/{current}"},
+            ),
             412,
         )
 
@@ -66,15 +81,26 @@ def test_a_stale_if_match_is_a_412_and_changes_nothing(api, team, unchanged):
 def test_if_match_star_or_a_list_holding_the_current_version_applies(api, team):
     contact = _contact(team)
     current = _etag(api, contact.id)
-    listed = api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["anna"]},
-                     headers={"If-Match": f'"0000", {current}'})
+    listed = api.put(
+        f"/api/v1/contacts/{contact.id}/operator",
+        json={"operator_id": team["anna"]},
+        headers={"If-Match": f'"0000", {current}'},
+    )
     assert listed.status_code == 200
-    star = api.put(f"/api/v1/contacts/{contact.id}/status", json={"status": "closed"}, headers={"If-Match": "*"})
+    star = api.put(
+        f"/api/v1/contacts/{contact.id}/status", json={"status": "closed"}, headers={"If-Match": "*"}
+    )
     assert star.status_code == 200
     assert star.get_json()["status"] == "closed"
 
 
 def test_without_if_match_version_one_behaviour_holds(api, team):
     contact = _contact(team)
-    assert api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["anna"]}).status_code == 200
-    assert api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["boris"]}).status_code == 200
+    assert (
+        api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["anna"]}).status_code
+        == 200
+    )
+    assert (
+        api.put(f"/api/v1/contacts/{contact.id}/operator", json={"operator_id": team["boris"]}).status_code
+        == 200
+    )

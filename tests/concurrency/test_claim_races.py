@@ -54,8 +54,12 @@ def test_two_managers_claiming_one_contact_exactly_one_wins(app, database_url):
             def claim(operator_id, contact_id=contact_id, etag=etag, barrier=barrier, answers=answers):
                 barrier.wait()
                 answers[operator_id] = _request(
-                    base_url, token, "PUT", f"/api/v1/contacts/{contact_id}/operator",
-                    {"operator_id": operator_id}, {"If-Match": etag},
+                    base_url,
+                    token,
+                    "PUT",
+                    f"/api/v1/contacts/{contact_id}/operator",
+                    {"operator_id": operator_id},
+                    {"If-Match": etag},
                 )[0]
 
             threads = [threading.Thread(target=claim, args=(operator_id,)) for operator_id in operator_ids]

@@ -34,9 +34,13 @@ def test_the_second_claim_says_who_was_first_and_overwrites_nothing(supervisor, 
     contact_id = waiting["contact"]
     first, second = _assign_form(supervisor, contact_id), _assign_form(manager, contact_id)
     assert first["version"] and first["version"] == second["version"]
-    won = post(supervisor, f"/contacts/{contact_id}/operator", first | {"operator_id": waiting["anna"]}, htmx=True)
+    won = post(
+        supervisor, f"/contacts/{contact_id}/operator", first | {"operator_id": waiting["anna"]}, htmx=True
+    )
     assert won.status == 200
-    lost = post(manager, f"/contacts/{contact_id}/operator", second | {"operator_id": waiting["boris"]}, htmx=True)
+    lost = post(
+        manager, f"/contacts/{contact_id}/operator", second | {"operator_id": waiting["boris"]}, htmx=True
+    )
     assert lost.status == 422
     assert lost.response.headers["HX-Retarget"] == "#board"
     note = lost.one("[data-testid=row-note]").get_text()
@@ -50,10 +54,20 @@ def test_the_second_claim_says_who_was_first_and_overwrites_nothing(supervisor, 
 def test_a_stale_close_or_unassign_changes_nothing(supervisor, manager, waiting, app):
     contact_id = waiting["contact"]
     version = _assign_form(supervisor, contact_id)["version"]
-    post(supervisor, f"/contacts/{contact_id}/operator", {"operator_id": waiting["anna"], "version": version},
-         htmx=True, status=200)
-    closed = post(manager, f"/contacts/{contact_id}/status", {"set_status": "closed", "version": version},
-                  htmx=True, status=422)
+    post(
+        supervisor,
+        f"/contacts/{contact_id}/operator",
+        {"operator_id": waiting["anna"], "version": version},
+        htmx=True,
+        status=200,
+    )
+    closed = post(
+        manager,
+        f"/contacts/{contact_id}/status",
+        {"set_status": "closed", "version": version},
+        htmx=True,
+        status=422,
+    )
     assert "already given to Anna" in closed.one("[data-testid=row-note]").get_text()
     post(manager, f"/contacts/{contact_id}/unassign", {"version": version}, htmx=True, status=422)
     db.session.rollback()
@@ -65,7 +79,9 @@ def test_without_javascript_the_lost_claim_is_a_message_on_the_board(supervisor,
     contact_id = waiting["contact"]
     version = _assign_form(supervisor, contact_id)["version"]
     post(supervisor, f"/contacts/{contact_id}/operator", {"operator_id": waiting["anna"], "version": version})
-    response = post(manager, f"/contacts/{contact_id}/operator", {"operator_id": waiting["boris"], "version": version})
+    response = post(
+        manager, f"/contacts/{contact_id}/operator", {"operator_id": waiting["boris"], "version": version}
+    )
     assert response.status == 302
     board = get(manager, "/contacts")
     assert "already given to Anna by sue" in board.one("[data-testid=flash-error]").get_text()

@@ -230,7 +230,8 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
     body=ContactCreate,
     errors=(409,),
     bot_allowed=True,
-    headers={"Idempotent-Replayed": "true when this is the stored answer to an earlier request"} | CONTACT_ETAG,
+    headers={"Idempotent-Replayed": "true when this is the stored answer to an earlier request"}
+    | CONTACT_ETAG,
     request_headers={
         "Idempotency-Key": (
             "A repeat with the same key and body within 24 hours replays the first answer.",

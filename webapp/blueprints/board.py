@@ -87,7 +87,9 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
     shown = int_arg(values, "shown", minimum=0)
     shown = latest if shown is None else min(shown, latest)
     waiting = board_queries.unassigned_contacts(db.session, contact_filter, after_id=after, until_id=shown)
-    assigned, next_before = board_queries.assigned_contacts(db.session, contact_filter, before, until_id=shown)
+    assigned, next_before = board_queries.assigned_contacts(
+        db.session, contact_filter, before, until_id=shown
+    )
     args = filter_args(contact_filter)
     return {
         "filters": args,
@@ -226,7 +228,9 @@ def set_status(contact_id):
         # "set_status", not "status": the form also carries the board's filters, "status" among them.
         fields = parse_form(ContactStatusUpdate, {"status": request.form.get("set_status", "")})
         with write_transaction(db.session):
-            contact = contacts.change_status(db.session, contact_id, fields.status, expected=_acted_on(request.form))
+            contact = contacts.change_status(
+                db.session, contact_id, fields.status, expected=_acted_on(request.form)
+            )
     except FormErrors:
         return _refused(InvalidError(_("Choose new, in progress or closed.")))
     except StaleError:
