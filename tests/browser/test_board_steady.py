@@ -68,7 +68,7 @@ def test_the_second_manager_on_one_contact_sees_who_was_first(chromium, live_ser
         second_row.get_by_test_id("assign-select").select_option(str(boris.id))
         second_row.get_by_test_id("assign-submit").click()
         note = second.get_by_test_id("row-note")
-        expect(note).to_contain_text(re.compile(rf"Contact #{contact.id} was already given to Anna by sue"))
+        expect(note).to_contain_text(re.compile(rf"Contact #{contact.id} was already given to Anna by sue a moment ago"))
         refreshed = second.locator(f"[data-testid=contact-row][data-contact-id='{contact.id}']")
         expect(refreshed).to_contain_text("Anna")  # the row shows the contact as it is now
         screenshot(second, "board-claim-conflict-1366")
@@ -77,3 +77,18 @@ def test_the_second_manager_on_one_contact_sees_who_was_first(chromium, live_ser
         assert api.get(f"/api/v1/contacts/{contact.id}").json()["operator_id"] == anna.id
     finally:
         other.close()
+
+
+def test_the_export_link_follows_filters_chosen_without_a_reload(tab, manager_user):
+    site = make_source("Site widget")
+    make_contact(site, external_id="web-1")
+    sign_in(tab, "max")
+    tab.goto("/contacts")
+    with tab.expect_response(lambda r: f"source={site.id}" in r.url and r.request.method == "GET"):
+        tab.get_by_test_id("filter-source").select_option(str(site.id))
+    tab.get_by_test_id("filter-status").select_option("new")
+    link = tab.get_by_test_id("export-csv")
+    expect(link).to_have_attribute("href", re.compile(rf"^/contacts/export\.csv\?source={site.id}&status=new$"))
+    with tab.expect_download() as download:
+        link.click()
+    assert "web-1" in download.value.path().read_text()

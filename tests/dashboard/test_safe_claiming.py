@@ -44,7 +44,7 @@ def test_the_second_claim_says_who_was_first_and_overwrites_nothing(supervisor, 
     assert lost.status == 422
     assert lost.response.headers["HX-Retarget"] == "#board"
     note = lost.one("[data-testid=row-note]").get_text()
-    assert "already given to Anna by sue" in note
+    assert f"Contact #{contact_id} was already given to Anna by sue a moment ago." in note
     # The row refreshed: the contact now shows with Anna, among the assigned.
     row = lost.one(f"[data-testid=contact-row][data-contact-id='{contact_id}']")
     assert "Anna" in row.get_text()

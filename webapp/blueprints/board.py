@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
@@ -69,9 +70,11 @@ def _stale_note(contact_id: int) -> str:
     contact = db.session.get(Contact, contact_id)
     record = contacts.latest_assignment(db.session, contact_id)
     if contact.operator is not None and record is not None and record.operator_id == contact.operator_id:
+        names = {"id": contact_id, "operator": contact.operator.name, "actor": record.actor_name}
+        if utcnow() - record.at < timedelta(minutes=1):
+            return _("Contact #%(id)s was already given to %(operator)s by %(actor)s a moment ago.", **names)
         return _("Contact #%(id)s was already given to %(operator)s by %(actor)s %(age)s ago.",
-                 id=contact_id, operator=contact.operator.name, actor=record.actor_name,
-                 age=age(record.at, utcnow()))
+                 age=age(record.at, utcnow()), **names)
     status = CONTACT_STATUS_LABELS[contact.status]
     return _("Contact #%(id)s changed a moment ago: it is now %(status)s. Its row shows it as it is now.",
              id=contact_id, status=status)
