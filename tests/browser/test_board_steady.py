@@ -33,7 +33,9 @@ def test_a_click_aimed_before_a_poll_with_arrivals_hits_the_row_it_aimed_at(tab,
     with tab.expect_response(is_poll):
         for number in range(3):  # a bot posts while the manager aims: waiting ones and Anna's
             source = walk_in if number % 2 else telegram
-            created = api.post("/api/v1/contacts", data={"external_id": f"bot-{number}", "source_id": source.id})
+            created = api.post(
+                "/api/v1/contacts", data={"external_id": f"bot-{number}", "source_id": source.id}
+            )
             assert created.status == 201
     expect(tab.get_by_test_id("show-new")).to_have_text("3 new — show")
     assert target.bounding_box() == box
@@ -45,8 +47,9 @@ def test_a_click_aimed_before_a_poll_with_arrivals_hits_the_row_it_aimed_at(tab,
     screenshot(tab, "board-new-bar-390")
 
 
-def test_the_second_manager_on_one_contact_sees_who_was_first(chromium, live_server, tab, manager_user,
-                                                               supervisor_user, api):
+def test_the_second_manager_on_one_contact_sees_who_was_first(
+    chromium, live_server, tab, manager_user, supervisor_user, api
+):
     anna, boris = make_operator("Anna", limit=5), make_operator("Boris", limit=5)
     contact = make_contact(make_source("Walk-in"), external_id="walk-1")
     other = chromium.new_context(base_url=live_server, viewport=DESKTOP)
@@ -68,7 +71,9 @@ def test_the_second_manager_on_one_contact_sees_who_was_first(chromium, live_ser
         second_row.get_by_test_id("assign-select").select_option(str(boris.id))
         second_row.get_by_test_id("assign-submit").click()
         note = second.get_by_test_id("row-note")
-        expect(note).to_contain_text(re.compile(rf"Contact #{contact.id} was already given to Anna by sue a moment ago"))
+        expect(note).to_contain_text(
+            re.compile(rf"Contact #{contact.id} was already given to Anna by sue a moment ago")
+        )
         refreshed = second.locator(f"[data-testid=contact-row][data-contact-id='{contact.id}']")
         expect(refreshed).to_contain_text("Anna")  # the row shows the contact as it is now
         screenshot(second, "board-claim-conflict-1366")
@@ -88,7 +93,9 @@ def test_the_export_link_follows_filters_chosen_without_a_reload(tab, manager_us
         tab.get_by_test_id("filter-source").select_option(str(site.id))
     tab.get_by_test_id("filter-status").select_option("new")
     link = tab.get_by_test_id("export-csv")
-    expect(link).to_have_attribute("href", re.compile(rf"^/contacts/export\.csv\?source={site.id}&status=new$"))
+    expect(link).to_have_attribute(
+        "href", re.compile(rf"^/contacts/export\.csv\?source={site.id}&status=new$")
+    )
     with tab.expect_download() as download:
         link.click()
     assert "web-1" in download.value.path().read_text()
