@@ -109,7 +109,7 @@ def test_operator_at_the_limit_needs_the_override(supervisor, board):
     page = post(supervisor, url, {"operator_id": board["anna"].id}, htmx=True, status=422)
     assert page.response.headers["HX-Retarget"] == f"#assign-form-{waiting.id}"
     assert page.text("[data-testid=assign-error]") == (
-        "Operator Anna is at their limit (1/1); use force to override."
+        "Operator Anna is at limit 1/1. Give it anyway?"
     )
     assert page.one("[data-testid=assign-select] option[selected]")["value"] == str(board["anna"].id)
     assert contact(waiting.id).operator_id is None
@@ -121,7 +121,7 @@ def test_inactive_operator_needs_the_override(supervisor, board):
     committed(directory.set_operator_status, board["boris"].id, "inactive")
     url = f"/contacts/{board['web'].id}/operator"
     page = post(supervisor, url, {"operator_id": board["boris"].id}, status=422)
-    assert page.text("[data-testid=assign-error]") == "Operator Boris is inactive; use force to override."
+    assert page.text("[data-testid=assign-error]") == "Operator Boris is inactive. Give it anyway?"
     assert page.soup.find("html")  # without JavaScript: the whole assignment page
 
 

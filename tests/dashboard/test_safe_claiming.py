@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source
+from tests.builders import committed, make_contact, make_operator, make_source
 from tests.dashboard.conftest import get, post
+from webapp import contacts, directory
+from webapp.distribution import SYSTEM
 from webapp.extensions import db
 from webapp.models import Contact
 
@@ -86,3 +88,37 @@ def test_without_javascript_the_lost_claim_is_a_message_on_the_board(supervisor,
     board = get(manager, "/contacts")
     assert "already given to Anna by sue" in board.one("[data-testid=flash-error]").get_text()
     assert _operator(contact_id) == waiting["anna"]
+
+
+def test_the_assign_menu_offers_the_distributions_choice_first_and_says_why_not(supervisor, app):
+    roomy, tight = make_operator("Roomy", limit=5), make_operator("Tight", limit=5)
+    full, away = make_operator("Full", limit=1), make_operator("Away", limit=5)
+    make_operator("Stranger", limit=5)
+    walk_in = make_source("Walk-in")
+    for operator, count in ((tight, 3), (full, 1)):
+        for _number in range(count):
+            committed(contacts.set_operator, make_contact(walk_in).id, operator.id, actor=SYSTEM)
+    committed(directory.set_operator_status, away.id, "inactive")
+    telegram = make_source("Telegram", weights={full: 1, tight: 9, roomy: 1, away: 1})
+    contact = make_contact(telegram, "tg-1")
+    committed(contacts.set_operator, contact.id, None, actor=SYSTEM)  # waiting again
+
+    form = get(supervisor, f"/contacts/{contact.id}/assign").one("[data-testid=assign-form]")
+    groups = form.select("optgroup")
+    assert [group["label"] for group in groups] == ["On Telegram", "Not on this source"]
+    words = {
+        option.get_text(" ", strip=True).split()[0]: option.get_text(" ", strip=True)
+        for option in form.select("option")
+    }
+    assert {option.get_text().split()[0] for option in groups[0].select("option")} == {
+        "Roomy",
+        "Tight",
+        "Full",
+        "Away",
+    }
+    assert words["Full"].endswith("at limit 1/1")
+    assert words["Away"].endswith("inactive")
+    assert words["Stranger"].endswith("not on this source")
+    # Pre-selected: eligible on the source with the most room (Roomy 0/5, not the heavier Tight 3/5).
+    assert form.select_one("option[selected]")["value"] == str(roomy.id)
+    assert "Give it anyway" in form.get_text()

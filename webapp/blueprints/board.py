@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, redirect, request, stream_with_con
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from webapp import contacts, export, jobs
+from webapp import contacts, distribution, export, jobs
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
 from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
@@ -159,10 +159,17 @@ def assign_form(contact_id):
 
 
 def _assign_context(contact: Contact, values, errors=None) -> dict:
+    candidates = distribution.load_candidates(db.session, contact.source_id)
+    on_source = {candidate.operator_id for candidate in candidates}
+    operators = operator_queries.operators_for_assignment(db.session)
+    suggested = distribution.suggested_operator(candidates, besides=contact.operator_id)
     return {
         "contact": contact,
-        "chosen": int_arg(values, "operator_id"),
-        "operators": operator_queries.operators_for_assignment(db.session),
+        "chosen": int_arg(values, "operator_id", default=suggested),
+        "suggested": suggested,
+        # The source's operators first; each keeps the order of who can take one now.
+        "source_operators": [op for op in operators if op.id in on_source],
+        "other_operators": [op for op in operators if op.id not in on_source],
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},
         # The version of the row the menu was opened from: a claim acts on what the person saw.
