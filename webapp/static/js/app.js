@@ -68,6 +68,33 @@
         !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
   });
 
+  // Escape closes an open assignment menu and gives the focus back to its button.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var menu = event.target.closest && event.target.closest("details.assign-menu[open]");
+    if (!menu) return;
+    menu.removeAttribute("open");
+    menu.querySelector("summary").focus();
+  });
+
+  // After an action on a row swaps the board, the focus goes to the next contact's first
+  // control, so a keyboard user works down the queue without starting over at the top.
+  var nextContactId = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var row = event.detail.elt.closest && event.detail.elt.closest("tr[data-contact-id]");
+    if (!row || event.detail.elt.hasAttribute("data-poll")) return;
+    var next = row.nextElementSibling;
+    while (next && !next.hasAttribute("data-contact-id")) next = next.nextElementSibling;
+    nextContactId = next ? next.getAttribute("data-contact-id") : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (nextContactId === null || event.detail.elt.id !== "board") return;
+    var row = document.querySelector("tr[data-contact-id='" + nextContactId + "']");
+    nextContactId = null;
+    var control = row && row.querySelector("summary, button");
+    if (control) control.focus();
+  });
+
   // The export link exports what the board shows: it follows filters chosen without a reload.
   document.addEventListener("change", function (event) {
     var form = event.target.closest && event.target.closest("form[data-export-link]");
