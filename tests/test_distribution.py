@@ -142,3 +142,18 @@ def test_choose_operator_only_ever_returns_eligible_ones():
         candidate(3, active=False, weight=9),
     ]
     assert {choose_operator(candidates, rng) for _ in range(500)} == {2}
+
+
+def test_the_suggested_operator_is_eligible_with_the_most_room():
+    from webapp.distribution import Candidate, suggested_operator
+
+    candidates = [
+        Candidate(1, 5, True, 1, 5),  # 4 free
+        Candidate(2, 1, True, 0, 6),  # 6 free: the most room
+        Candidate(3, 9, False, 0, 50),  # inactive
+        Candidate(4, 9, True, 10, 10),  # at the limit
+        Candidate(5, 0, True, 0, 99),  # not weighted: the pick never gives it one
+    ]
+    assert suggested_operator(candidates) == 2
+    assert suggested_operator(candidates, besides=2) == 1  # never the current operator
+    assert suggested_operator(candidates[2:]) is None

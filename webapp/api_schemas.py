@@ -68,7 +68,8 @@ def Integer(minimum: int, maximum: int):  # noqa: N802 - a type factory
 
 
 Id = Integer(1, MAX_ID)
-ContactLimit = Integer(0, 100_000)
+MAX_CONTACT_LIMIT = 100_000
+ContactLimit = Integer(0, MAX_CONTACT_LIMIT)
 OperatorStatus = Literal["active", "inactive"]
 ContactStatus = Literal["new", "in_progress", "closed"]
 

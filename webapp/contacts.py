@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from webapp import distribution
 from webapp.clock import utcnow
-from webapp.errors import ConflictError, InvalidError, NotFoundError
+from webapp.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from webapp.ids import parse_int
 from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, ContactNote
 
 
-def change_status(session, contact_id: int, status: str) -> Contact:
-    """Move a contact to new, in_progress or closed. Closed is final. Caller commits."""
-    contact = _locked_contact(session, contact_id)
+def contact_version(contact: Contact) -> str:
+    """A strong validator of what a claim acts on: the contact's operator and status.
+
+    A hash rather than a counter: it needs no column, and two states that read the same
+    (the same operator, the same status) are the same state for anyone acting on them.
+    """
+    return state_version(contact.id, contact.operator_id, contact.status)
+
+
+def state_version(contact_id: int, operator_id: int | None, status: str) -> str:
+    return hashlib.sha256(f"{contact_id}:{operator_id}:{status}".encode()).hexdigest()[:20]
+
+
+def change_status(
+    session, contact_id: int, status: str, *, expected: Collection[str] | None = None
+) -> Contact:
+    """Move a contact to new, in_progress or closed. Closed is final. Caller commits.
+
+    ``expected``: the versions the caller acted on (If-Match); another one is a StaleError.
+    """
+    contact = _locked_contact(session, contact_id, expected)
     if contact.status == "closed":
         raise ConflictError("The contact is closed; a closed contact cannot change.")
     if status == "in_progress" and contact.operator_id is None:
@@ -37,9 +57,10 @@ def set_operator(
     actor: distribution.Actor,
     force: bool = False,
     reason: str | None = None,
+    expected: Collection[str] | None = None,
 ) -> Contact:
     """A manager's assignment (or unassignment, with None) through the distribution rules. Caller commits."""
-    contact = _locked_contact(session, contact_id)
+    contact = _locked_contact(session, contact_id, expected)
     if operator_id is None:
         distribution.unassign(session, contact, actor=actor, reason=reason)
     else:
@@ -93,13 +114,23 @@ def contact_notes(session, contact_id: int) -> list[ContactNote]:
     return list(session.execute(query).scalars())
 
 
-def _locked_contact(session, contact_id: int) -> Contact:
+def _locked_contact(session, contact_id: int, expected: Collection[str] | None = None) -> Contact:
+    # The version is compared under the row lock: of two claims on one version, the second
+    # waits for the first to commit and then sees the version it changed.
     contact = session.execute(
         select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
     ).scalar_one_or_none()
     if contact is None:
         raise NotFoundError(f"Contact {contact_id} does not exist.")
+    if expected is not None and contact_version(contact) not in expected:
+        raise StaleError(f"Contact {contact_id} changed since that version; read it again.")
     return contact
+
+
+def latest_assignment(session, contact_id: int) -> Assignment | None:
+    """The contact's most recent assignment record: who gave it to whom, and when."""
+    query = select(Assignment).where(Assignment.contact_id == contact_id).order_by(Assignment.id.desc())
+    return session.execute(query.limit(1)).scalar_one_or_none()
 
 
 @dataclass(frozen=True)

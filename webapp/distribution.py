@@ -162,6 +162,23 @@ def choose_operator(candidates: Iterable[Candidate], rng: random.Random) -> int 
     return decide(list(candidates), rng).operator_id
 
 
+def suggested_operator(candidates: Iterable[Candidate], *, besides: int | None = None) -> int | None:
+    """The operator a person is offered first for a contact: one the distribution could pick now.
+
+    Among the eligible candidates (the same rule as the pick), the one with the most room
+    left, then the higher weight; None when nobody is eligible. ``besides``: the contact's
+    current operator, never offered as a reassignment.
+    """
+    eligible = [c for c in eligible_candidates(candidates) if c.operator_id != besides]
+    if not eligible:
+        return None
+    most_room = max(
+        eligible,
+        key=lambda c: (c.max_active_contacts - c.active_contacts, c.weight, -c.operator_id),
+    )
+    return most_room.operator_id
+
+
 def excluded_because(candidate: Candidate) -> str | None:
     """Why a weighted candidate may not get a contact now (None: eligible)."""
     if not candidate.is_active:

@@ -20,6 +20,10 @@ class ConflictError(DomainError):
     """The request conflicts with the current state (a duplicate name, a closed contact...)."""
 
 
+class StaleError(DomainError):
+    """The contact changed since the version the caller acted on (If-Match, the board's version)."""
+
+
 class InvalidError(DomainError):
     """A field names a row that does not exist or breaks a rule; ``errors`` names the fields."""
 
@@ -35,6 +39,7 @@ class TooManyError(DomainError):
 HTTP_STATUS = {
     NotFoundError: 404,
     ConflictError: 409,
+    StaleError: 412,
     InvalidError: 422,
     TooManyError: 429,
     DomainError: 422,

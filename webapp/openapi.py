@@ -23,6 +23,7 @@ COMMON_ERRORS = {
     414: "URL longer than the server in front of the app reads (gunicorn: a 4094-byte request line).",
     415: "Body is not application/json.",
     422: "A field is missing, of the wrong type, out of range, or names no row.",
+    412: "If-Match names a version the contact no longer has; nothing changed. Read it again.",
     429: "A configured rate limit was exceeded.",
     503: "The database is busy or unavailable; retry after Retry-After seconds.",
 }

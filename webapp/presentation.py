@@ -26,6 +26,19 @@ OPERATOR_STATES = {
 }
 
 
+def unavailable_reason(operator, on_source: bool) -> str | None:
+    """Why an operator is not who the distribution would give a contact to, in plain words."""
+    if not operator.is_active:
+        return _l("inactive")
+    if operator.load > operator.limit:
+        return _l("over limit %(load)s/%(limit)s", load=operator.load, limit=operator.limit)
+    if operator.load == operator.limit:
+        return _l("at limit %(load)s/%(limit)s", load=operator.load, limit=operator.limit)
+    if not on_source:
+        return _l("not on this source")
+    return None
+
+
 def age(moment: datetime, now: datetime) -> str:
     """How long ago ``moment`` was, in its largest whole unit: "42 s", "5 min", "3 h", "4 d"."""
     seconds = max(0, int((now - moment).total_seconds()))
@@ -124,5 +137,6 @@ def register_template_helpers(app) -> None:
         operator_status_labels=OPERATOR_STATUS_LABELS,
         operator_states=OPERATOR_STATES,
         role_labels=ROLE_LABELS,
+        unavailable_reason=unavailable_reason,
     )
     app.jinja_env.filters["age"] = age

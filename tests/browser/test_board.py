@@ -36,7 +36,11 @@ def test_a_contact_posted_by_a_bot_appears_without_reload_and_is_assigned_by_han
     assert created.status == 201 and created.json()["operator_id"] is None
     contact_id = created.json()["id"]
     row = unassigned_row(tab, contact_id)
-    expect(row).to_be_visible()  # within the poll interval, no reload
+    show = tab.get_by_test_id("show-new")
+    expect(show).to_have_text("1 new — show")  # within the poll interval, no reload
+    expect(tab.get_by_test_id("unassigned-count")).to_have_text("1")
+    show.click()
+    expect(row).to_be_visible()
     expect(row).to_contain_text("need a quote")
     expect(row).to_have_class(re.compile(r"\bis-new\b"))
     assert tab.evaluate("window.__sameDocument") is True

@@ -17,14 +17,14 @@ TEXTS = {
     "en-US": {
         "inactive": "Anna is now inactive.",
         "active": "Anna is now active.",
-        "limit": "Enter a limit (0 or more).",
+        "limit": "The limit must be a whole number, 0 or more.",
         "assigned": "Contact #{id} assigned to Boris.",
         "at limit": "limit",
     },
     "ru-RU": {
         "inactive": "Anna: теперь отключён.",
         "active": "Anna: теперь активен.",
-        "limit": "Введите лимит (0 или больше).",
+        "limit": "Лимит — целое число, 0 или больше.",
         "assigned": "Контакт №{id} назначен оператору Boris.",
         "at limit": "лимит",
     },

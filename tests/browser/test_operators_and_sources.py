@@ -106,3 +106,25 @@ def test_a_manager_sees_operators_and_weights_read_only(tab, api, manager_user):
                                form={"weight": "9"}, headers={"X-CSRFToken": token, "HX-Request": "true"})
     assert refused.status == 403
     assert api.get(f"/api/v1/sources/{source.id}").json()["weights"][0]["weight"] == 2
+
+
+def test_a_success_message_floats_and_the_operators_table_does_not_move(tab, supervisor_user):
+    anna = make_operator("Anna", limit=4)
+    boris = make_operator("Boris", limit=4)
+    sign_in(tab, "sue")
+    tab.goto("/operators")
+    table = tab.locator("table").first
+    before = table.bounding_box()
+    toggle = operator_row(tab, anna.id).get_by_test_id("status-toggle")
+    toggle.click()
+    toast = tab.get_by_test_id("flash-success")
+    expect(toast).to_contain_text("Anna is now inactive")
+    assert toast.evaluate("element => getComputedStyle(element.parentElement).position") == "fixed"
+    assert tab.get_by_test_id("flash-area").get_attribute("aria-live") == "polite"
+    assert table.bounding_box() == before
+    # A second click at the same spot hits the same operator's switch, not the next row's.
+    box = toggle.bounding_box()
+    tab.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(operator_row(tab, anna.id)).to_have_attribute("data-status", "active")
+    expect(operator_row(tab, boris.id)).to_have_attribute("data-status", "active")
+    screenshot(tab, "operators-toast-1366")

@@ -61,7 +61,7 @@ def test_operator_and_source_actions_announce(supervisor):
     limit = supervisor.post(f"/operators/{anna.id}/limit", data={"max_active_contacts": ""},
                             headers=HTMX | RU)
     assert limit.status_code == 422
-    assert announced(limit) == {"message": "Введите лимит (0 или больше).", "level": "error"}
+    assert announced(limit) == {"message": "Лимит — целое число, 0 или больше.", "level": "error"}
     created = supervisor.post("/operators/", data={"name": "", "max_active_contacts": "3"}, headers=HTMX | EN)
     assert created.status_code == 422 and announced(created)["level"] == "error"
     source = supervisor.post("/sources/", data={"name": "Telegram"}, headers=HTMX | EN)

@@ -12,6 +12,7 @@ from tests.dashboard.conftest import get, post
 from webapp import directory
 from webapp.extensions import db
 from webapp.models import Contact
+from webapp.queries.board import WAITING_PAGE_SIZE
 
 
 @pytest.fixture
@@ -36,9 +37,9 @@ def unassigned_ids(page):
     return [int(row["data-contact-id"]) for row in page.select("[data-testid=unassigned-row]")]
 
 
-def test_unassigned_on_top_newest_first_and_assigned_below(supervisor, board):
+def test_unassigned_on_top_oldest_first_and_assigned_below(supervisor, board):
     page = get(supervisor, "/contacts")
-    assert unassigned_ids(page) == [board["web"].id, board["waiting"].id]
+    assert unassigned_ids(page) == [board["waiting"].id, board["web"].id]  # the longest wait on top
     rows = page.select("[data-testid=contact-row]")
     assert [int(r["data-contact-id"]) for r in rows] == [board["held"].id]
     assert "Anna" in rows[0].get_text()
@@ -57,15 +58,38 @@ def test_filters_live_in_the_url_and_in_the_poll(supervisor, board):
     assert page.select("[data-testid=contact-row]") == []
 
 
-def test_poll_highlights_contacts_newer_than_the_last_poll(supervisor, board):
+def test_the_poll_holds_new_contacts_behind_a_bar_and_show_highlights_them(supervisor, board):
     page = get(supervisor, "/contacts")
     poll_url = page.one("#board")["hx-get"]
     assert page.select("tr.is-new") == []
-    fresh = make_contact(board["widget"], "web-2")
+    assert page.one("[data-testid=new-bar]").get_text(strip=True) == ""
+    fresh = [make_contact(board["widget"], "web-2"), make_contact(board["widget"], "web-3")]
     poll = get(supervisor, poll_url, htmx=True)
-    assert [int(row["data-contact-id"]) for row in poll.select("tr.is-new")] == [fresh.id]
-    again = get(supervisor, poll.one("#board")["hx-get"], htmx=True)
+    # The rows drawn before stay as they were; the arrivals wait behind the bar, counted.
+    assert unassigned_ids(poll) == unassigned_ids(page)
+    assert poll.text("[data-testid=show-new]") == "2 new — show"
+    assert poll.text("[data-testid=unassigned-count]") == "4"
+    assert poll.one("#board")["hx-get"] == poll_url  # the next poll holds them back too
+    shown = get(supervisor, poll.one("[data-testid=show-new]")["hx-get"], htmx=True)
+    assert [int(row["data-contact-id"]) for row in shown.select("tr.is-new")] == [c.id for c in fresh]
+    assert unassigned_ids(shown)[-2:] == [c.id for c in fresh]  # at the end of the oldest-first queue
+    again = get(supervisor, shown.one("#board")["hx-get"], htmx=True)
     assert again.select("tr.is-new") == []
+    assert again.select("[data-testid=show-new]") == []
+
+
+def test_the_whole_queue_pages_oldest_first_with_its_count_and_oldest_wait(supervisor, board):
+    more = [make_contact(board["widget"], f"web-{number}") for number in range(WAITING_PAGE_SIZE + 3)]
+    expected = [board["waiting"].id, board["web"].id] + [c.id for c in more]
+    first = get(supervisor, "/contacts")
+    assert unassigned_ids(first) == expected[:WAITING_PAGE_SIZE]
+    total = str(len(expected))
+    assert first.text("[data-testid=unassigned-count]") == total
+    assert first.text("[data-testid=oldest-waiting]").startswith("oldest waiting")
+    second = get(supervisor, first.one("[data-testid=waiting-next]")["href"])
+    assert unassigned_ids(second) == expected[WAITING_PAGE_SIZE:]
+    assert second.select("[data-testid=waiting-next]") == []
+    assert second.text("[data-testid=unassigned-count]") == total  # the figures are of the whole queue
 
 
 def test_assign_an_unassigned_contact_to_an_operator_with_room(supervisor, board):
@@ -85,7 +109,7 @@ def test_operator_at_the_limit_needs_the_override(supervisor, board):
     page = post(supervisor, url, {"operator_id": board["anna"].id}, htmx=True, status=422)
     assert page.response.headers["HX-Retarget"] == f"#assign-form-{waiting.id}"
     assert page.text("[data-testid=assign-error]") == (
-        "Operator Anna is at their limit (1/1); use force to override."
+        "Operator Anna is at limit 1/1. Give it anyway?"
     )
     assert page.one("[data-testid=assign-select] option[selected]")["value"] == str(board["anna"].id)
     assert contact(waiting.id).operator_id is None
@@ -102,7 +126,7 @@ def test_inactive_operator_needs_the_override(supervisor, board):
     committed(directory.set_operator_status, board["boris"].id, "inactive")
     url = f"/contacts/{board['web'].id}/operator"
     page = post(supervisor, url, {"operator_id": board["boris"].id}, status=422)
-    assert page.text("[data-testid=assign-error]") == "Operator Boris is inactive; use force to override."
+    assert page.text("[data-testid=assign-error]") == "Operator Boris is inactive. Give it anyway?"
     assert page.soup.find("html")  # without JavaScript: the whole assignment page
 
 

@@ -47,9 +47,11 @@ def test_limit_edits_in_place(supervisor, app):
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("-1", "Input should be greater than or equal to 0."),
-    ("ten", "Input should be a valid integer, unable to parse string as an integer."),
-    ("", "Enter a limit (0 or more)."),
+    ("-1", "The limit must be a whole number, 0 or more."),
+    ("ten", "The limit must be a whole number, 0 or more."),
+    ("2.5", "The limit must be a whole number, 0 or more."),
+    ("", "The limit must be a whole number, 0 or more."),
+    ("100001", "The limit can be at most 100000."),
 ])
 def test_bad_limit_shows_the_message_in_the_row_and_changes_nothing(supervisor, app, value, message):
     anna = make_operator("Anna", limit=5)
@@ -57,6 +59,8 @@ def test_bad_limit_shows_the_message_in_the_row_and_changes_nothing(supervisor, 
     page = post(supervisor, url, {"max_active_contacts": value}, htmx=True, status=422)
     assert page.text("[data-testid=row-error]") == message
     assert page.one("[data-testid=limit-input]")["aria-invalid"] == "true"
+    assert page.one("[data-testid=limit-input]")["value"] == value  # kept as typed, to correct
+    assert page.flashes == [message]  # the toast: it replaces an earlier success message
     assert operator_named("Anna").max_active_contacts == 5
 
 

@@ -132,10 +132,13 @@ def test_assign_form_page_and_fragment(supervisor, call_centre):
     fragment = get(supervisor, url, htmx=True)
     assert_fragment(fragment)
     form = fragment.one("[data-testid=assign-form]")
-    groups = form.select("optgroup")
-    # Vera is inactive: she needs the override and comes after those who can take it.
-    assert [o.get_text(" ", strip=True) for o in groups[0].select("option")][0].startswith(("Anna", "Boris"))
-    assert "Vera 0/5 — inactive" in groups[1].get_text(" ", strip=True)
+    # Nobody is weighted on the widget: everyone is in the one group "Not on this source",
+    # those who can take it first; Vera is inactive and says so.
+    [group] = form.select("optgroup")
+    assert group["label"] == "Not on this source"
+    options = [o.get_text(" ", strip=True) for o in group.select("option")]
+    assert options[0].startswith("Anna 1/2")
+    assert "Vera 0/5 — inactive" in options
     assert form.select_one("[data-testid=assign-override]")
 
 

@@ -41,7 +41,8 @@ GARBAGE_CURSORS = tuple(_cursor(text) for text in ("c²", "c٣", "c9999999999999
 BOARD_FILTERS = ("source", "status", "operator")
 DASHBOARD_ARGUMENTS = {
     "auth": ("next", "username", "password"),
-    "board": BOARD_FILTERS + ("before", "seen", "operator_id", "force", "set_status", "reason", "back"),
+    "board": BOARD_FILTERS
+    + ("before", "after", "seen", "shown", "operator_id", "force", "set_status", "version", "reason", "back"),
     "contact": ("text", "set_status", "back", "status"),
     "users": ("username", "password", "role", "operator_id"),
     "operators": ("page", "name", "status", "max_active_contacts"),

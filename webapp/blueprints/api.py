@@ -41,6 +41,7 @@ from webapp.blueprints.api_requests import (
     api_actor,
     existing,
     idempotency_key,
+    if_match,
     parse_body,
     parse_query,
     rate_limit_key,
@@ -84,6 +85,24 @@ def _source_out(source) -> dict:
 def _contact_out(contact) -> dict:
     """A contact as the calling token may see it: a source token sees no other source's customer data."""
     return contact_json(contact, g.api_identity.reads_customer_of(contact.lead))
+
+
+def _contact_response(contact, body: dict | None = None, status: int = 200) -> Response:
+    """One contact as JSON with its ETag, the version a later If-Match names."""
+    response = jsonify(body if body is not None else _contact_out(contact))
+    response.status_code = status
+    response.headers["ETag"] = f'"{contact_service.contact_version(contact)}"'
+    return response
+
+
+CONTACT_ETAG = {"ETag": "The contact's version (its operator and status); send it back as If-Match"}
+IF_MATCH = {
+    "If-Match": (
+        "The ETag the change was decided on: when the contact changed since, the answer is 412 "
+        "and nothing changes. Without it, the change applies to whatever the contact is now.",
+        {"type": "string"},
+    )
+}
 
 
 def _lead_out(lead) -> dict:
@@ -240,7 +259,8 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
     body=ContactCreate,
     errors=(409,),
     bot_allowed=True,
-    headers={"Idempotent-Replayed": "true when this is the stored answer to an earlier request"},
+    headers={"Idempotent-Replayed": "true when this is the stored answer to an earlier request"}
+    | CONTACT_ETAG,
     request_headers={
         "Idempotency-Key": (
             "A repeat with the same key and body within 24 hours replays the first answer.",
@@ -260,6 +280,10 @@ def create_contact():
                 intake.note_intake_limited(db.session, limited.source_id)
         raise
     response = Response(stored.body, status=stored.status, mimetype="application/json")
+    if stored.status == 201:  # a replayed answer carries the version the contact had then
+        created = json.loads(stored.body)
+        version = contact_service.state_version(created["id"], created["operator_id"], created["status"])
+        response.headers["ETag"] = f'"{version}"'
     if stored.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
@@ -311,13 +335,13 @@ def list_contacts():
 
 
 @bp.get("/contacts/<int:contact_id>")
-@operation("Get a contact", ContactOut, bot_allowed=True)
+@operation("Get a contact", ContactOut, bot_allowed=True, headers=CONTACT_ETAG)
 def get_contact(contact_id):
     """One contact; a bot token only of its own source."""
     contact = existing(Contact, contact_id)
     if not g.api_identity.is_admin and contact.source_id != g.api_identity.source_id:
         raise ApiProblem(403, "This token may only read contacts of its own source.")
-    return jsonify(_contact_out(contact))
+    return _contact_response(contact)
 
 
 @bp.get("/contacts/<int:contact_id>/assignments")
@@ -332,24 +356,28 @@ def list_assignments(contact_id):
 
 
 @bp.put("/contacts/<int:contact_id>/status")
-@operation("Change a contact's status", ContactOut, body=ContactStatusUpdate, errors=(409,))
+@operation("Change a contact's status", ContactOut, body=ContactStatusUpdate, errors=(409, 412),
+           headers=CONTACT_ETAG, request_headers=IF_MATCH)
 def set_contact_status(contact_id):
     """new → in_progress → closed; closed is final. Closing frees a place for a waiting contact."""
     operator_before = existing(Contact, contact_id).operator_id
     fields, _ = parse_body(ContactStatusUpdate)
+    expected = if_match()
     with write_transaction(db.session):
-        contact = contact_service.change_status(db.session, contact_id, fields.status)
+        contact = contact_service.change_status(db.session, contact_id, fields.status, expected=expected)
         body = _contact_out(contact)
     jobs.after_contact_change(db.session, operator_before, contact)
-    return jsonify(body)
+    return _contact_response(contact, body)
 
 
 @bp.put("/contacts/<int:contact_id>/operator")
-@operation("Assign a contact by hand", ContactOut, body=ContactOperatorUpdate, errors=(409,))
+@operation("Assign a contact by hand", ContactOut, body=ContactOperatorUpdate, errors=(409, 412),
+           headers=CONTACT_ETAG, request_headers=IF_MATCH)
 def set_contact_operator(contact_id):
     """Manual assignment; force overrides the limit and the status. The former operator's place drains."""
     operator_before = existing(Contact, contact_id).operator_id
     fields, _ = parse_body(ContactOperatorUpdate)
+    expected = if_match()
     with write_transaction(db.session):
         contact = contact_service.set_operator(
             db.session,
@@ -358,10 +386,11 @@ def set_contact_operator(contact_id):
             actor=api_actor(),
             force=fields.force,
             reason=fields.reason,
+            expected=expected,
         )
         body = _contact_out(contact)
     jobs.after_contact_change(db.session, operator_before, contact)
-    return jsonify(body)
+    return _contact_response(contact, body)
 
 
 @bp.post("/contacts/redistribute")

@@ -116,6 +116,18 @@ def existing(model, row_id: int):
     return row
 
 
+def if_match() -> frozenset[str] | None:
+    """The contact versions named by If-Match; None without the header, or for "*" (any version).
+
+    Strong comparison (RFC 9110): a weak tag W/"…" never matches.
+    """
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    tags = (tag.strip() for tag in header.split(","))
+    return frozenset(tag[1:-1] for tag in tags if len(tag) >= 2 and tag[0] == tag[-1] == '"')
+
+
 def idempotency_key() -> str | None:
     """The Idempotency-Key header, if any; 422 for control characters (PostgreSQL text holds no NUL)."""
     key = request.headers.get("Idempotency-Key")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from webapp import contacts, export, jobs
+from webapp import contacts, distribution, export, jobs
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
 from webapp.blueprints import contact as contact_views
 from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
@@ -19,10 +20,10 @@ from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.directory import get_existing
 from webapp.distribution import AssignmentRefused
-from webapp.errors import DomainError, InvalidError
+from webapp.errors import DomainError, InvalidError, StaleError
 from webapp.extensions import db
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
-from webapp.presentation import CONTACT_STATUS_LABELS
+from webapp.presentation import CONTACT_STATUS_LABELS, age
 from webapp.queries import board as board_queries
 from webapp.queries import operators as operator_queries
 from webapp.queries import sources as source_queries
@@ -53,24 +54,66 @@ def filter_args(contact_filter: contacts.ContactFilter) -> dict:
     return {name: value for name, value in args.items() if value is not None}
 
 
-def _board_context(values, seen: int | None = None) -> dict:
+@bp.app_template_global("contact_version")
+def contact_version(contact: Contact) -> str:
+    """The version every action form of a row carries: the state the person decided on."""
+    return contacts.contact_version(contact)
+
+
+def _acted_on(values) -> frozenset[str] | None:
+    """The version the action's row was rendered with; None from a form without one."""
+    version = values.get("version", "").strip()
+    return frozenset({version}) if version else None
+
+
+def _stale_note(contact_id: int) -> str:
+    """Why the action did not apply: what happened to the contact since the row was drawn."""
+    db.session.rollback()
+    contact = db.session.get(Contact, contact_id)
+    record = contacts.latest_assignment(db.session, contact_id)
+    if contact.operator is not None and record is not None and record.operator_id == contact.operator_id:
+        names = {"id": contact_id, "operator": contact.operator.name, "actor": record.actor_name}
+        if utcnow() - record.at < timedelta(minutes=1):
+            return _("Contact #%(id)s was already given to %(operator)s by %(actor)s a moment ago.", **names)
+        return _("Contact #%(id)s was already given to %(operator)s by %(actor)s %(age)s ago.",
+                 age=age(record.at, utcnow()), **names)
+    status = CONTACT_STATUS_LABELS[contact.status]
+    return _("Contact #%(id)s changed a moment ago: it is now %(status)s. Its row shows it as it is now.",
+             id=contact_id, status=status)
+
+
+def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
     contact_filter = board_filter(values)
     before = int_arg(values, "before")
-    unassigned, unassigned_count = board_queries.unassigned_contacts(db.session, contact_filter)
-    assigned, next_before = board_queries.assigned_contacts(db.session, contact_filter, before)
+    after = int_arg(values, "after")
     latest = board_queries.latest_contact_id(db.session)
+    # The poll keeps drawing the contacts the board was drawn with: what arrived since waits
+    # behind the "N new — show" bar, so no row moves under the pointer.
+    shown = int_arg(values, "shown", minimum=0)
+    shown = latest if shown is None else min(shown, latest)
+    waiting = board_queries.unassigned_contacts(db.session, contact_filter, after_id=after, until_id=shown)
+    assigned, next_before = board_queries.assigned_contacts(
+        db.session, contact_filter, before, until_id=shown
+    )
     args = filter_args(contact_filter)
     return {
         "filters": args,
-        "unassigned": unassigned,
-        "unassigned_count": unassigned_count,
+        "unassigned": waiting.rows,
+        "unassigned_count": waiting.count,
+        "oldest_waiting": waiting.oldest,
+        "after": after,
+        "next_after": waiting.next_after,
         "assigned": assigned,
         "before": before,
         "next_before": next_before,
-        "seen": latest if seen is None else seen,
-        "poll_url": url_for("board.index", seen=latest, before=before, **args),
+        "seen": shown if seen is None else seen,
+        "arrived": board_queries.arrived_since(db.session, contact_filter, shown) if shown < latest else 0,
+        "show_url": url_for("board.index", seen=shown, **args),
+        "poll_url": url_for("board.index", seen=shown, shown=shown, before=before, after=after, **args),
         "poll_seconds": POLL_SECONDS,
         "now": utcnow(),
+        # One-off messages shown in the row of the contact they are about (a lost claim).
+        "notes": notes or {},
     }
 
 
@@ -105,6 +148,15 @@ def _refused(error: DomainError):
     return _after_action(422)
 
 
+def _stale(contact_id: int):
+    """Someone else changed the contact first: nothing is overwritten, the row shows it as it is."""
+    note = _stale_note(contact_id)
+    if not wants_fragment():
+        flash(note, "error")
+        return _after_action()
+    return render_page(TEMPLATE, "board", 422, **_board_context(request.form, notes={contact_id: note}))
+
+
 @bp.get("/contacts/<int:contact_id>/assign")
 @staff_required
 def assign_form(contact_id):
@@ -114,14 +166,23 @@ def assign_form(contact_id):
 
 
 def _assign_context(contact: Contact, values, errors=None) -> dict:
+    candidates = distribution.load_candidates(db.session, contact.source_id)
+    on_source = {candidate.operator_id for candidate in candidates}
+    operators = operator_queries.operators_for_assignment(db.session)
+    suggested = distribution.suggested_operator(candidates, besides=contact.operator_id)
     return {
         "contact": contact,
-        "chosen": int_arg(values, "operator_id"),
-        "operators": operator_queries.operators_for_assignment(db.session),
+        "chosen": int_arg(values, "operator_id", default=suggested),
+        "suggested": suggested,
+        # The source's operators first; each keeps the order of who can take one now.
+        "source_operators": [op for op in operators if op.id in on_source],
+        "other_operators": [op for op in operators if op.id not in on_source],
         "filters": filter_args(board_filter(values)),
         "errors": errors or {},
         "reason": values.get("reason", ""),
         "back": "contact" if values.get("back") == "contact" else None,
+        # The version of the row the menu was opened from: a claim acts on what the person saw.
+        "version": values.get("version", "")[:40],
         "now": utcnow(),
         # Inside the board's menu the form swaps the board; on its own page it posts plainly.
         "embedded": wants_fragment(),
@@ -142,7 +203,11 @@ def assign(contact_id):
             {"operator_id": request.form["operator_id"], "force": request.form.get("force", "false"),
              "reason": request.form.get("reason", "")},
         )
-        contact = _assign(contact_id, fields)
+        contact = _assign(contact_id, fields, expected=_acted_on(request.form))
+    except StaleError:
+        response = _stale(contact_id)
+        response.headers.update({"HX-Retarget": "#board", "HX-Reswap": "outerHTML"})
+        return response
     except (FormErrors, DomainError) as error:
         reason_error = isinstance(error, FormErrors) and "reason" in error.errors
         errors = {"reason": error.errors["reason"]} if reason_error else {"operator_id": first_message(error)}
@@ -156,7 +221,7 @@ def assign(contact_id):
     return _after_action()
 
 
-def _assign(contact_id: int, fields: ContactOperatorUpdate) -> Contact:
+def _assign(contact_id: int, fields: ContactOperatorUpdate, expected: frozenset[str] | None) -> Contact:
     """Assign by the rules; only where they refuse does the override apply, and then with a reason.
 
     The rules are the distribution's: it is asked first without force, so an
@@ -164,7 +229,8 @@ def _assign(contact_id: int, fields: ContactOperatorUpdate) -> Contact:
     """
     try:
         with write_transaction(db.session):
-            return contacts.set_operator(db.session, contact_id, fields.operator_id, actor=dashboard_actor())
+            return contacts.set_operator(db.session, contact_id, fields.operator_id, actor=dashboard_actor(),
+                                         expected=expected)
     except AssignmentRefused as refusal:
         if not fields.force or refusal.reason == "closed":
             raise
@@ -173,7 +239,7 @@ def _assign(contact_id: int, fields: ContactOperatorUpdate) -> Contact:
         raise FormErrors({"reason": message})
     with write_transaction(db.session):
         return contacts.set_operator(db.session, contact_id, fields.operator_id, actor=dashboard_actor(),
-                                     force=True, reason=fields.reason)
+                                     force=True, reason=fields.reason, expected=expected)
 
 
 @bp.post("/contacts/<int:contact_id>/unassign")
@@ -183,7 +249,10 @@ def unassign(contact_id):
     operator_before = get_existing(db.session, Contact, contact_id).operator_id
     try:
         with write_transaction(db.session):
-            contact = contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor())
+            contact = contacts.set_operator(db.session, contact_id, None, actor=dashboard_actor(),
+                                            expected=_acted_on(request.form))
+    except StaleError:
+        return _stale(contact_id)
     except DomainError as error:
         return _refused(error)
     jobs.after_contact_change(db.session, operator_before, contact)
@@ -200,9 +269,13 @@ def set_status(contact_id):
         # "set_status", not "status": the form also carries the board's filters, "status" among them.
         fields = parse_form(ContactStatusUpdate, {"status": request.form.get("set_status", "")})
         with write_transaction(db.session):
-            contact = contacts.change_status(db.session, contact_id, fields.status)
+            contact = contacts.change_status(
+                db.session, contact_id, fields.status, expected=_acted_on(request.form)
+            )
     except FormErrors:
         return _refused(InvalidError(_("Choose new, in progress or closed.")))
+    except StaleError:
+        return _stale(contact_id)
     except DomainError as error:
         return _refused(error)
     jobs.after_contact_change(db.session, operator_before, contact)

@@ -151,10 +151,10 @@ DOMAIN_MESSAGES = [
     (re.compile(r"A source named '(?P<name>.*)' already exists\.", re.S),
      lambda m: _("A source named '%(name)s' already exists.", name=m["name"])),
     (re.compile(r"Operator (?P<name>.*) is inactive; use force to override\.", re.S),
-     lambda m: _("Operator %(name)s is inactive; use force to override.", name=m["name"])),
+     lambda m: _("Operator %(name)s is inactive. Give it anyway?", name=m["name"])),
     (re.compile(r"Operator (?P<name>.*) is at their limit \((?P<load>\d+)/(?P<limit>\d+)\); "
                 r"use force to override\.", re.S),
-     lambda m: _("Operator %(name)s is at their limit (%(load)s/%(limit)s); use force to override.",
+     lambda m: _("Operator %(name)s is at limit %(load)s/%(limit)s. Give it anyway?",
                  name=m["name"], load=m["load"], limit=m["limit"])),
     (re.compile(r"A closed contact cannot be reassigned\."),
      lambda m: _("A closed contact cannot be reassigned.")),

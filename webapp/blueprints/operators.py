@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import directory, jobs
-from webapp.api_schemas import OperatorCreate, OperatorStatusUpdate, OperatorUpdate
+from webapp.api_schemas import MAX_CONTACT_LIMIT, OperatorCreate, OperatorStatusUpdate, OperatorUpdate
 from webapp.blueprints.forms import FormErrors, field_messages, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.database import write_transaction
@@ -60,7 +60,7 @@ def create():
     return redirect(url_for("operators.index"))
 
 
-def _row(operator_id: int, status: int = 200, errors=None):
+def _row(operator_id: int, status: int = 200, errors=None, typed: str | None = None):
     """The one table row of an operator, as a fragment (or the page after a plain POST)."""
     if not wants_fragment():
         return redirect(url_for("operators.index", page=request.args.get("page")))
@@ -74,6 +74,8 @@ def _row(operator_id: int, status: int = 200, errors=None):
         sources_by_operator=operator_queries.operator_sources(db.session, [operator.id]),
         can_edit=True,
         row_errors=errors or {},
+        # A refused limit stays in its field as typed, to be corrected rather than typed again.
+        typed_limit=typed,
     )
 
 
@@ -95,6 +97,13 @@ def set_status(operator_id):
     return _row(operator_id)
 
 
+def _limit_message(typed: str) -> str:
+    """What is wrong with a refused limit, in plain words."""
+    if typed.strip().isdigit():  # a whole number, so too large
+        return _("The limit can be at most %(maximum)s.", maximum=MAX_CONTACT_LIMIT)
+    return _("The limit must be a whole number, 0 or more.")
+
+
 @bp.post("/<int:operator_id>/limit")
 @supervisor_required
 def set_limit(operator_id):
@@ -105,11 +114,11 @@ def set_limit(operator_id):
         raw_limit = request.form.get("max_active_contacts", "")
         fields = parse_form(OperatorUpdate, {"max_active_contacts": raw_limit})
         if fields.max_active_contacts is None:
-            raise FormErrors({"max_active_contacts": _("Enter a limit (0 or more).")})
-    except FormErrors as error:
-        if not wants_fragment():
-            flash(error.errors["max_active_contacts"], "error")
-        return _row(operator_id, 422, error.errors)
+            raise FormErrors({})
+    except FormErrors:
+        message = _limit_message(raw_limit)
+        flash(message, "error")  # the toast replaces an earlier success message
+        return _row(operator_id, 422, {"max_active_contacts": message}, typed=raw_limit[:20])
     with write_transaction(db.session):
         operator = directory.update_operator(
             db.session, operator_id, max_active_contacts=fields.max_active_contacts

@@ -70,6 +70,17 @@
         !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
   });
 
+  // The export link exports what the board shows: it follows filters chosen without a reload.
+  document.addEventListener("change", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-export-link]");
+    var link = form && document.getElementById(form.getAttribute("data-export-link"));
+    if (!link) return;
+    var query = new URLSearchParams();
+    new FormData(form).forEach(function (value, name) { if (value) query.append(name, value); });
+    var path = link.getAttribute("href").split("?")[0];
+    link.setAttribute("href", query.toString() ? path + "?" + query.toString() : path);
+  });
+
   // A weight slider shows its number while it moves; htmx saves it after a pause.
   document.addEventListener("input", function (event) {
     var slider = event.target;
