@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import ConflictError, InvalidError, NotFoundError
-from webapp.models import Operator, OperatorSourceWeight, Source
+from webapp.models import Operator, OperatorSourceWeight, Source, name_key
 
 
 def get_existing(session, model, row_id: int):
@@ -32,7 +32,8 @@ def _flush_unique(session, message: str) -> None:
 
 
 def _name_taken(session, model, name: str, except_id: int | None = None) -> bool:
-    query = select(func.count()).select_from(model).where(model.name == name)
+    """Whether another row has this name regardless of case (API.md 1.1: "Anna" and "anna" clash)."""
+    query = select(func.count()).select_from(model).where(model.name_key == name_key(name))
     if except_id is not None:
         query = query.where(model.id != except_id)
     return session.execute(query).scalar_one() > 0
@@ -59,7 +60,7 @@ def update_operator(session, operator_id: int, *, name=None, max_active_contacts
     """Rename or change the limit. A lower limit reassigns nothing already held."""
     operator = get_existing(session, Operator, operator_id)
     message = f"An operator named {name!r} already exists."
-    if name is not None and name != operator.name:
+    if name is not None and name != operator.name:  # "anna" -> "Anna" renames the same row
         if _name_taken(session, Operator, name, except_id=operator.id):
             raise ConflictError(message)
         operator.name = name
@@ -75,6 +76,20 @@ def create_source(session, name: str, description: str | None = None) -> Source:
         raise ConflictError(message)
     source = Source(name=name, description=description)
     session.add(source)
+    _flush_unique(session, message)
+    return source
+
+
+def update_source(session, source_id: int, *, name=None, active=None) -> Source:
+    """Rename a source, or deactivate (archive) it or bring it back; its history is kept."""
+    source = get_existing(session, Source, source_id)
+    message = f"A source named {name!r} already exists."
+    if name is not None and name != source.name:
+        if _name_taken(session, Source, name, except_id=source.id):
+            raise ConflictError(message)
+        source.name = name
+    if active is not None:
+        source.active = active
     _flush_unique(session, message)
     return source
 
