@@ -9,8 +9,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from webapp import distribution
 from webapp.database import write_transaction
+from webapp.models import OPEN_CONTACT_STATUSES, Contact
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,29 @@ def redistribute(
             still_waiting += 1
             full_sources.add(contact_source_id)
     return RedistributionResult(assigned=assigned, unassigned=still_waiting)
+
+
+@dataclass(frozen=True)
+class HandOverResult:
+    moved: int
+    kept: int
+
+
+def hand_over_open_contacts(
+    session, operator_id: int, rng: random.Random | None = None, *, actor: distribution.Actor
+) -> HandOverResult:
+    """Hand an inactive operator's open contacts to others by the normal pick, oldest first.
+
+    Each contact moves in a write transaction of its own (like ``redistribute``); one
+    that nobody eligible can take now stays with the operator.
+    """
+    held = session.execute(
+        select(Contact.id)
+        .where(Contact.operator_id == operator_id, Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .order_by(Contact.id)
+    ).scalars().all()
+    moved = 0
+    for contact_id in held:
+        with write_transaction(session):
+            moved += distribution.hand_over(session, contact_id, rng, actor=actor)
+    return HandOverResult(moved=moved, kept=len(held) - moved)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 CONTACT_STATUS_LABELS = {"new": _l("new"), "in_progress": _l("in progress"), "closed": _l("closed")}
 OPERATOR_STATUS_LABELS = {"active": _l("active"), "inactive": _l("inactive")}
@@ -21,6 +21,22 @@ OPERATOR_STATES = {
     "at_limit": (_l("at limit"), "badge-warn"),
     "available": (_l("available"), "badge-ok"),
 }
+
+
+def wait_reason(reason) -> str:
+    """Why a source's contacts wait, in words (``reason`` is a ``distribution.WaitReason``)."""
+    inactive = reason.excluded.get("inactive", 0)
+    at_limit = reason.excluded.get("at_limit", 0)
+    if reason.kind == "unweighted":
+        return gettext("No operator is weighted on this source")
+    if reason.kind == "inactive":
+        return ngettext("Its only operator is inactive", "All %(num)s inactive", inactive)
+    if reason.kind == "at_limit":
+        return ngettext("Its only operator is at their limit", "All %(num)s at their limit", at_limit)
+    if reason.kind == "mixed":
+        return gettext("%(inactive)s inactive, %(at_limit)s at their limit",
+                       inactive=inactive, at_limit=at_limit)
+    return gettext("Someone can take them now: redistribute")
 
 
 def age(moment: datetime, now: datetime) -> str:
@@ -43,3 +59,4 @@ def register_template_helpers(app) -> None:
         role_labels=ROLE_LABELS,
     )
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["wait_reason"] = wait_reason

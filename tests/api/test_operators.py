@@ -131,7 +131,8 @@ def test_duplicate_operator_name_is_409(api, unchanged):
 def test_operator_names_clash_regardless_of_case(api, unchanged, other):
     make_operator("Anna")
     with unchanged():
-        problem = assert_problem(api.post("/api/v1/operators/", json={"name": other, "max_active_contacts": 1}), 409)
+        body = {"name": other, "max_active_contacts": 1}
+        problem = assert_problem(api.post("/api/v1/operators/", json=body), 409)
     assert other in problem["detail"]
 
 

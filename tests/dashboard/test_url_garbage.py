@@ -42,8 +42,8 @@ BOARD_FILTERS = ("source", "status", "operator")
 DASHBOARD_ARGUMENTS = {
     "auth": ("next", "username", "password"),
     "board": BOARD_FILTERS + ("before", "seen", "operator_id", "force", "set_status"),
-    "operators": ("page", "name", "status", "max_active_contacts"),
-    "sources": ("all", "name", "description", "weight"),
+    "operators": ("page", "name", "status", "max_active_contacts", "back"),
+    "sources": ("all", "name", "description", "weight", "active"),
     "settings": ("locale", "next", "timezone"),
 }
 

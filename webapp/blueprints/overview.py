@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
+from webapp.blueprints.rendering import render_page
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.i18n import user_zone
@@ -13,17 +15,27 @@ from webapp.queries import reports
 from webapp.security import staff_required
 
 bp = Blueprint("overview", __name__)
+POLL_SECONDS = 5
 
 
 @bp.get("/")
 @staff_required
 def index():
-    """Open and waiting contacts, operators' loads, today's contacts by source."""
-    return render_template(
+    """Open and waiting contacts (why they wait, per source), operators' loads, today by source.
+
+    Polled by htmx through the same block; the tab title carries the unassigned count.
+    """
+    summary = overview_queries.overview(db.session)
+    title = _("Overview")
+    return render_page(
         "overview/index.html",
-        summary=overview_queries.overview(db.session),
+        "overview",
+        summary=summary,
+        page_title=f"({summary.unassigned}) {title}" if summary.unassigned else title,
+        waiting=overview_queries.waiting_by_source(db.session),
         loads=operator_queries.busiest_operators(db.session),
         sources_today=overview_queries.contacts_today_by_source(db.session, user_zone()),
+        poll_seconds=POLL_SECONDS,
         now=utcnow(),
     )
 
