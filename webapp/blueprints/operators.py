@@ -152,7 +152,7 @@ def rename(operator_id):
         errors = field_messages(error, "name")
         context = _detail_context(operator, request.form, errors)
         return render_page(DETAIL_TEMPLATE, "operator", 422, **context)
-    flash(_("Renamed to %(name)s.", name=operator.name), "success")
+    flash(_("Renamed to “%(name)s”.", name=operator.name), "success")
     if wants_fragment():
         return render_page(DETAIL_TEMPLATE, "operator", **_detail_context(operator))
     return redirect(url_for("operators.detail", operator_id=operator_id))

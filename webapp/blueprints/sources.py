@@ -122,7 +122,7 @@ def rename(source_id):
         errors = {"source_name": field_messages(error, "name")["name"]}
         return render_page(DETAIL_TEMPLATE, "source_settings", 422,
                            **_detail_context(source, errors=errors, form=request.form))
-    flash(_("Renamed to %(name)s.", name=source.name), "success")
+    flash(_("Renamed to “%(name)s”.", name=source.name), "success")
     return redirect(url_for("sources.detail", source_id=source_id))
 
 
