@@ -30,9 +30,13 @@ def wait_reason(reason) -> str:
     if reason.kind == "unweighted":
         return gettext("No operator is weighted on this source")
     if reason.kind == "inactive":
-        return ngettext("Its only operator is inactive", "All %(num)s inactive", inactive)
+        if inactive == 1:
+            return gettext("Its only operator is inactive")
+        return ngettext("All %(num)s inactive", "All %(num)s inactive", inactive)
     if reason.kind == "at_limit":
-        return ngettext("Its only operator is at their limit", "All %(num)s at their limit", at_limit)
+        if at_limit == 1:
+            return gettext("Its only operator is at their limit")
+        return ngettext("All %(num)s at their limit", "All %(num)s at their limit", at_limit)
     if reason.kind == "mixed":
         return gettext("%(inactive)s inactive, %(at_limit)s at their limit",
                        inactive=inactive, at_limit=at_limit)
