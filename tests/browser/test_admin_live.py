@@ -76,13 +76,14 @@ def test_a_weight_above_ten_is_typed_in_the_number_field(tab, api, supervisor_us
     tab.goto(f"/sources/{source.id}")
     row = weight_row(tab, anna.id)
     number = row.get_by_test_id("weight-number")
-    with tab.expect_response(lambda r: r.url.endswith(f"/weights/{anna.id}") and r.request.method == "POST"):
+    saved = re.compile(rf"/weights/{anna.id}$")
+    with tab.expect_response(lambda r: bool(saved.search(r.url)) and r.request.method == "POST"):
         number.fill("99")
     expect(row.get_by_test_id("share")).to_have_text("99 %")
     expect(row.get_by_test_id("weight-slider")).to_have_value("99")
     expect(tab.get_by_test_id("weight-saved")).to_contain_text("Anna, weight 99")
-    weights = {w["operator_id"]: w["weight"] for w in api.get(f"/api/v1/sources/{source.id}").json()["weights"]}
-    assert weights[anna.id] == 99
+    stored = api.get(f"/api/v1/sources/{source.id}").json()["weights"]
+    assert {w["operator_id"]: w["weight"] for w in stored}[anna.id] == 99
 
 
 def test_the_overview_polls_new_waiting_contacts_into_the_page_and_the_tab_title(tab, supervisor_user):
@@ -101,7 +102,10 @@ def test_the_overview_polls_new_waiting_contacts_into_the_page_and_the_tab_title
     screenshot(tab, "overview-live")
 
 
-@pytest.mark.parametrize("path", ["/operators", "/", "/sources", "/contacts", "/stats"])
+PHONE_PAGES = ["/operators", "/operators/1", "/", "/sources", "/sources/1", "/contacts", "/stats"]
+
+
+@pytest.mark.parametrize("path", PHONE_PAGES)
 def test_pages_do_not_scroll_sideways_on_a_phone(browser_context, supervisor_user, path):
     anna = make_operator("Anna Maria Konstantinopolskaya-Rimskaya-Korsakova", limit=3)
     boris = make_operator("Boris", status="inactive")
@@ -111,12 +115,9 @@ def test_pages_do_not_scroll_sideways_on_a_phone(browser_context, supervisor_use
     tab = browser_context.new_page()
     tab.set_viewport_size(PHONE)
     sign_in(tab, "sue")
-    for page_path in (path, f"/operators/{anna.id}", f"/sources/{source.id}") if path == "/operators" else (path,):
-        tab.goto(page_path)
-        width = tab.evaluate("document.documentElement.scrollWidth")
-        name = "phone" + (page_path.strip("/").replace("/", "-") or "-overview")
-        screenshot(tab, name if name != "phone" else "phone-overview")
-        assert width <= 390, f"{page_path} is {width} px wide at 390 px"
-    if path == "/operators":
-        link = tab.goto("/operators") and tab.get_by_test_id("operator-link").first
-        expect(link).to_have_attribute("title", "Anna Maria Konstantinopolskaya-Rimskaya-Korsakova")
+    tab.goto(path)
+    screenshot(tab, "phone-" + (path.strip("/").replace("/", "-") or "overview"))
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{path} is {width} px wide at 390 px"
+    for link in tab.locator("a.cut").all():  # a name cut short keeps the full one on hover and focus
+        assert link.get_attribute("title") == link.text_content().strip()

@@ -158,7 +158,8 @@ def test_the_weights_page_shows_the_share_by_weight_and_the_share_now(supervisor
 def test_a_saved_weight_says_saved(supervisor, app):
     anna = make_operator("Anna")
     source = make_source("Telegram", {anna: 1})
-    page = post(supervisor, f"/sources/{source.id}/weights/{anna.id}", {"weight": "25"}, htmx=True, status=200)
+    url = f"/sources/{source.id}/weights/{anna.id}"
+    page = post(supervisor, url, {"weight": "25"}, htmx=True, status=200)
     assert "Saved: Anna, weight 25." in page.text("[data-testid=weight-saved]")
     slider = get(supervisor, f"/sources/{source.id}").one("[data-testid=weight-slider]")
     assert slider["max"] == "25" and slider["value"] == "25"
