@@ -130,7 +130,11 @@ def rename(source_id):
 @supervisor_required
 def set_active(source_id):
     """Deactivate (archive) a source or bring it back; its contacts and history stay."""
-    active = request.form.get("active") == "true"
+    choice = request.form.get("active")
+    if choice not in ("true", "false"):
+        flash(_("Nothing changed: choose to activate or deactivate the source."), "error")
+        return redirect(url_for("sources.detail", source_id=source_id))
+    active = choice == "true"
     with write_transaction(db.session):
         source = directory.update_source(db.session, source_id, active=active)
     if active:
