@@ -6,7 +6,14 @@ import random
 
 import pytest
 
-from webapp.distribution import Candidate, choose_operator, eligible_candidates, weighted_choice
+from webapp.distribution import (
+    Candidate,
+    choose_operator,
+    eligible_candidates,
+    shares_now,
+    weighted_choice,
+    why_waiting,
+)
 
 
 def candidate(operator_id, weight=1, active=True, load=0, limit=10):
@@ -157,3 +164,28 @@ def test_the_suggested_operator_is_eligible_with_the_most_room():
     assert suggested_operator(candidates) == 2
     assert suggested_operator(candidates, besides=2) == 1  # never the current operator
     assert suggested_operator(candidates[2:]) is None
+
+# --- What the pick would do now: shares and the reason nobody is picked ---------------
+
+
+def test_shares_now_count_only_the_eligible_by_weight():
+    candidates = [
+        Candidate(1, 1, True, 0, 5),   # eligible
+        Candidate(2, 3, True, 5, 5),   # at limit
+        Candidate(3, 3, False, 0, 5),  # inactive
+        Candidate(4, 3, True, 1, 5),   # eligible
+    ]
+    assert shares_now(candidates) == {1: 0.25, 4: 0.75}
+    assert shares_now(candidates[1:3]) == {}
+    assert shares_now([]) == {}
+
+
+def test_why_waiting_names_the_rule_that_excludes_everyone():
+    at_limit = Candidate(1, 1, True, 2, 2)
+    inactive = Candidate(2, 1, False, 0, 2)
+    free = Candidate(3, 1, True, 0, 2)
+    assert why_waiting([]).kind == "unweighted"
+    assert why_waiting([at_limit, Candidate(4, 2, True, 3, 3)]) == ("at_limit", 2, {"at_limit": 2})
+    assert why_waiting([inactive]) == ("inactive", 1, {"inactive": 1})
+    assert why_waiting([at_limit, inactive]).kind == "mixed"
+    assert why_waiting([at_limit, free]).kind == "eligible"

@@ -131,3 +131,22 @@ def test_0009_normalises_phones_and_emails_and_keeps_what_it_cannot_parse(tmp_pa
         ("d", None, "+7 900"),
     ]
     assert not {"lead_aliases", "lead_merges"} & tables
+
+
+def test_0011_keeps_names_that_clash_regardless_of_case_and_renames_the_later_ones(tmp_path):
+    """Anna and ANNA from before 1.1 both survive: the older keeps its name, the later is renamed."""
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0007")
+        with db.engine.begin() as connection:
+            for name in ("Anna", "ANNA", "Боря", "БОРЯ", "Vera"):
+                connection.execute(text(
+                    "INSERT INTO operators (name, status, max_active_contacts, created_at) "
+                    "VALUES (:name, 'active', 5, '2026-01-01 00:00:00')"
+                ), {"name": name})
+        upgrade()
+        with db.engine.connect() as connection:
+            names = connection.execute(text("SELECT name, name_key FROM operators ORDER BY id")).all()
+        db.engine.dispose()
+    assert names == [("Anna", "anna"), ("ANNA (#2)", "anna (#2)"), ("Боря", "боря"),
+                     ("БОРЯ (#4)", "боря (#4)"), ("Vera", "vera")]

@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from webapp.errors import ConflictError, InvalidError, NotFoundError
-from webapp.models import Operator, OperatorSourceWeight, Source
+from webapp.models import Operator, OperatorSourceWeight, Source, name_key
 
 
 def get_existing(session, model, row_id: int):
@@ -32,7 +32,8 @@ def _flush_unique(session, message: str) -> None:
 
 
 def _name_taken(session, model, name: str, except_id: int | None = None) -> bool:
-    query = select(func.count()).select_from(model).where(model.name == name)
+    """Whether another row has this name regardless of case (API.md 1.1: "Anna" and "anna" clash)."""
+    query = select(func.count()).select_from(model).where(model.name_key == name_key(name))
     if except_id is not None:
         query = query.where(model.id != except_id)
     return session.execute(query).scalar_one() > 0
@@ -59,7 +60,7 @@ def update_operator(session, operator_id: int, *, name=None, max_active_contacts
     """Rename or change the limit. A lower limit reassigns nothing already held."""
     operator = get_existing(session, Operator, operator_id)
     message = f"An operator named {name!r} already exists."
-    if name is not None and name != operator.name:
+    if name is not None and name != operator.name:  # "anna" -> "Anna" renames the same row
         if _name_taken(session, Operator, name, except_id=operator.id):
             raise ConflictError(message)
         operator.name = name
@@ -84,7 +85,9 @@ SOURCE_SETTINGS = ("paused", "auto_drain", "sticky_days", "intake_per_minute", "
 
 
 def update_source(session, source_id: int, changes: dict) -> Source:
-    """Rename, describe or change the routing settings of a source; ``changes`` holds only what is given.
+    """Rename, describe, archive (``active``) or change the routing settings of a source.
+
+    ``changes`` holds only what is given. An archived source keeps its history.
 
     The values arrive validated (types and ranges) by the caller's schema. Resuming a
     paused source drains nothing here: that runs after the commit (``jobs.after_source_change``).
@@ -96,7 +99,7 @@ def update_source(session, source_id: int, changes: dict) -> Source:
         if _name_taken(session, Source, name, except_id=source.id):
             raise ConflictError(message)
         source.name = name
-    for field in ("description", *SOURCE_SETTINGS):
+    for field in ("description", "active", *SOURCE_SETTINGS):
         if field in changes:
             setattr(source, field, changes[field])
     _flush_unique(session, message)

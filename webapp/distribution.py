@@ -188,6 +188,50 @@ def excluded_because(candidate: Candidate) -> str | None:
     return None
 
 
+def shares_now(candidates: Sequence[Candidate]) -> dict[int, float]:
+    """Each candidate's chance (0..1) of getting the next contact if it arrived now.
+
+    The pick's own rule: only the eligible count, each by its weight; an excluded
+    candidate's chance is 0. Empty when nobody is eligible.
+    """
+    eligible = eligible_candidates(candidates)
+    total = sum(candidate.weight for candidate in eligible)
+    return {candidate.operator_id: candidate.weight / total for candidate in eligible} if total else {}
+
+
+class WaitReason(NamedTuple):
+    """Why a source's contacts wait unassigned, in the pick's terms.
+
+    ``kind``: "unweighted" (nobody is weighted on the source), "inactive" (every
+    weighted operator is inactive), "at_limit" (every one is at their limit),
+    "mixed" (each is inactive or at their limit), or "eligible" (somebody could take
+    one now: the contacts wait only for the next drain or redistribution).
+    ``excluded`` counts the weighted operators by ``excluded_because``.
+    """
+
+    kind: str
+    weighted: int
+    excluded: dict[str, int]
+
+
+def why_waiting(candidates: Sequence[Candidate]) -> WaitReason:
+    """The reason the pick would find nobody for this source now (see ``WaitReason``)."""
+    excluded: dict[str, int] = {}
+    for candidate in candidates:
+        reason = excluded_because(candidate)
+        if reason is not None:
+            excluded[reason] = excluded.get(reason, 0) + 1
+    if not candidates:
+        kind = "unweighted"
+    elif sum(excluded.values()) < len(candidates):
+        kind = "eligible"
+    elif len(excluded) == 1:
+        kind = next(iter(excluded))
+    else:
+        kind = "mixed"
+    return WaitReason(kind, len(candidates), excluded)
+
+
 # --- Assignment service ------------------------------------------------------
 
 
@@ -215,8 +259,14 @@ def load_candidates(session, source_id: int) -> list[Candidate]:
     Run on the session's connection (Core): plain rows, without the ORM's
     per-row loading work, in the same transaction.
     """
+    return load_candidates_by_source(session, [source_id]).get(source_id, [])
+
+
+def load_candidates_by_source(session, source_ids: Sequence[int]) -> dict[int, list[Candidate]]:
+    """``load_candidates`` for several sources in one query (pages that explain many sources)."""
     rows = session.connection().execute(
         select(
+            OperatorSourceWeight.source_id,
             Operator.id,
             OperatorSourceWeight.weight,
             Operator.status,
@@ -227,16 +277,17 @@ def load_candidates(session, source_id: int) -> list[Candidate]:
             OperatorSourceWeight,
             and_(
                 OperatorSourceWeight.operator_id == Operator.id,
-                OperatorSourceWeight.source_id == source_id,
+                OperatorSourceWeight.source_id.in_(source_ids),
             ),
         )
         .where(OperatorSourceWeight.weight > 0)
         .order_by(Operator.id)
     ).all()
-    return [
-        Candidate(operator_id, weight, status == "active", load, limit)
-        for operator_id, weight, status, limit, load in rows
-    ]
+    by_source: dict[int, list[Candidate]] = {}
+    for source_id, operator_id, weight, status, limit, load in rows:
+        candidate = Candidate(operator_id, weight, status == "active", load, limit)
+        by_source.setdefault(source_id, []).append(candidate)
+    return by_source
 
 
 def _lock_operator(session, operator_id: int) -> Operator | None:
@@ -385,7 +436,8 @@ def assign_automatically(
     _set_operator(contact, decision.operator_id)
     session.add(contact)
     session.flush()
-    if decision.operator_id is not None or trigger == "intake":
+    # Every change is recorded (a held contact left without anybody, too), and an intake that found nobody.
+    if decision.operator_id is not None or trigger == "intake" or from_operator_id is not None:
         _record(session, contact, from_operator_id, trigger=trigger, rule=decision.rule, actor=actor,
                 decision=decision)
     return decision.operator_id
@@ -549,3 +601,22 @@ def sources_of_operator(session, operator_id: int) -> list[int]:
     """The sources on which the operator has a weight."""
     query = select(OperatorSourceWeight.source_id).where(OperatorSourceWeight.operator_id == operator_id)
     return list(session.execute(query.order_by(OperatorSourceWeight.source_id)).scalars())
+
+def hand_over(session, contact_id: int, rng: random.Random | None = None, *, actor: Actor) -> bool:
+    """Move one open contact from its operator to the one the weighted pick chooses now.
+
+    For an operator switched off with contacts in hand. The contact is locked and
+    re-read; it moves only when the pick finds somebody eligible (never back to an
+    operator who is inactive), else it stays where it is. True when it moved.
+    """
+    contact = session.execute(
+        select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
+    ).scalar_one_or_none()
+    if contact is None or contact.operator_id is None or not contact.is_open:
+        return False
+    held_by = contact.operator_id
+    if session.get(Operator, held_by).is_active:  # only an operator switched off gives contacts away
+        return False
+    if not eligible_candidates(load_candidates(session, contact.source_id)):
+        return False
+    return assign_automatically(session, contact, rng, trigger="redistribute", actor=actor) is not None

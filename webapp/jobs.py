@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from webapp import distribution
 from webapp.database import write_transaction
-from webapp.models import Operator, OperatorSourceWeight
+from webapp.models import OPEN_CONTACT_STATUSES, Contact, Operator, OperatorSourceWeight
 
 
 @dataclass(frozen=True)
@@ -167,3 +167,28 @@ def sweep(session, rng: random.Random | None = None) -> int:
     The command ``flask --app wsgi sweep`` runs it once; the worker will run it every minute.
     """
     return drain(session, None, trigger="sweep", rng=rng)
+
+@dataclass(frozen=True)
+class HandOverResult:
+    moved: int
+    kept: int
+
+
+def hand_over_open_contacts(
+    session, operator_id: int, rng: random.Random | None = None, *, actor: distribution.Actor
+) -> HandOverResult:
+    """Hand an inactive operator's open contacts to others by the normal pick, oldest first.
+
+    Each contact moves in a write transaction of its own (like ``redistribute``); one
+    that nobody eligible can take now stays with the operator.
+    """
+    held = session.execute(
+        select(Contact.id)
+        .where(Contact.operator_id == operator_id, Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .order_by(Contact.id)
+    ).scalars().all()
+    moved = 0
+    for contact_id in held:
+        with write_transaction(session):
+            moved += distribution.hand_over(session, contact_id, rng, actor=actor)
+    return HandOverResult(moved=moved, kept=len(held) - moved)

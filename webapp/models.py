@@ -16,7 +16,8 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import true as sa_true
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import DateTime, TypeDecorator
 
 from webapp.clock import utcnow
@@ -47,6 +48,30 @@ class UTCDateTime(TypeDecorator):
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def name_key(name: str) -> str:
+    """The form in which two names count as the same: case-folded (Unicode, not just ASCII)."""
+    return name.casefold()
+
+
+class UniqueNameMixin:
+    """A ``name`` unique regardless of case, through ``name_key`` (kept by the model itself).
+
+    Why a column and not a unique index on ``lower(name)``: SQLite's ``lower()`` folds
+    ASCII only, so "Анна" and "анна" would both pass there; Python's ``casefold()``
+    gives both backends the same rule.
+    """
+
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Nullable in the schema only (the migration adds it to tables with rows, without a
+    # rebuild); the model sets it with every name.
+    name_key: Mapped[str | None] = mapped_column(String(200), unique=True, index=True)
+
+    @validates("name")
+    def _keep_name_key(self, _key, name):
+        self.name_key = name_key(name)
+        return name
 
 
 class Lead(db.Model):
@@ -105,7 +130,7 @@ class LeadMerge(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Operator(db.Model):
+class Operator(UniqueNameMixin, db.Model):
     __tablename__ = "operators"
     __table_args__ = (
         CheckConstraint(_in("status", OPERATOR_STATUSES), name="status"),
@@ -113,7 +138,6 @@ class Operator(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     max_active_contacts: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -123,12 +147,14 @@ class Operator(db.Model):
         return self.status == "active"
 
 
-class Source(db.Model):
+class Source(UniqueNameMixin, db.Model):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
+    # A deactivated source is archived, not deleted: its history stays, the dashboard lists
+    # it apart, and bots posting to it are still served (API.md promises nothing else).
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Routing settings (API.md, "Routing settings of a source").
     paused: Mapped[bool] = mapped_column(default=False, server_default="0")
@@ -242,6 +268,9 @@ class ApiToken(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     # SHA-256 of the token: the token itself is shown once and never stored.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The token's first characters, shown so two tokens of one name can be told apart
+    # (about 36 of its 256 random bits: no help in guessing the rest). Null for older tokens.
+    prefix: Mapped[str | None] = mapped_column(String(16))
     is_admin: Mapped[bool] = mapped_column(default=False)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -39,6 +39,26 @@ def unavailable_reason(operator, on_source: bool) -> str | None:
     return None
 
 
+def wait_reason(reason) -> str:
+    """Why a source's contacts wait, in words (``reason`` is a ``distribution.WaitReason``)."""
+    inactive = reason.excluded.get("inactive", 0)
+    at_limit = reason.excluded.get("at_limit", 0)
+    if reason.kind == "unweighted":
+        return _("No operator is weighted on this source")
+    if reason.kind == "inactive":
+        if inactive == 1:
+            return _("Its only operator is inactive")
+        return ngettext("All %(num)s inactive", "All %(num)s inactive", inactive)
+    if reason.kind == "at_limit":
+        if at_limit == 1:
+            return _("Its only operator is at their limit")
+        return ngettext("All %(num)s at their limit", "All %(num)s at their limit", at_limit)
+    if reason.kind == "mixed":
+        return _("%(inactive)s inactive, %(at_limit)s at their limit",
+                       inactive=inactive, at_limit=at_limit)
+    return _("Someone can take them now: redistribute")
+
+
 def age(moment: datetime, now: datetime) -> str:
     """How long ago ``moment`` was, in its largest whole unit: "42 s", "5 min", "3 h", "4 d"."""
     seconds = max(0, int((now - moment).total_seconds()))
@@ -140,3 +160,4 @@ def register_template_helpers(app) -> None:
         unavailable_reason=unavailable_reason,
     )
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["wait_reason"] = wait_reason

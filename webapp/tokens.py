@@ -15,6 +15,8 @@ from webapp.errors import InvalidError
 from webapp.models import ApiToken, Source
 
 TOKEN_PREFIX = "lcrm_"
+# lcrm_ plus 6 random characters: enough to tell two tokens apart, far too few to guess one.
+SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
 # Writing last_used_at on every call would make every GET a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -47,7 +49,8 @@ def create_token(session, name: str, *, is_admin: bool = False, source_id: int |
     if source_id is not None:
         get_existing(session, Source, source_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits
-    row = ApiToken(name=name, token_hash=hash_token(token), is_admin=is_admin, source_id=source_id)
+    row = ApiToken(name=name, token_hash=hash_token(token), prefix=token[:SHOWN_PREFIX_LENGTH],
+                   is_admin=is_admin, source_id=source_id)
     session.add(row)
     session.flush()
     return row, token

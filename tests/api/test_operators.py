@@ -127,6 +127,34 @@ def test_duplicate_operator_name_is_409(api, unchanged):
         assert_problem(api.post("/api/v1/operators/", json={"name": "Anna", "max_active_contacts": 1}), 409)
 
 
+@pytest.mark.parametrize("other", ["anna", "ANNA", "aNNa"])
+def test_operator_names_clash_regardless_of_case(api, unchanged, other):
+    make_operator("Anna")
+    with unchanged():
+        body = {"name": other, "max_active_contacts": 1}
+        problem = assert_problem(api.post("/api/v1/operators/", json=body), 409)
+    assert other in problem["detail"]
+
+
+def test_cyrillic_operator_names_clash_regardless_of_case_too(api, unchanged):
+    """SQLite's lower() folds ASCII only; the rule must hold for Russian names on both backends."""
+    make_operator("Анна")
+    with unchanged():
+        assert_problem(api.post("/api/v1/operators/", json={"name": "АННА", "max_active_contacts": 1}), 409)
+
+
+def test_renaming_onto_another_operator_in_other_case_is_409_and_a_case_change_of_ones_own_name_is_fine(
+    api, unchanged
+):
+    make_operator("Anna")
+    boris = make_operator("Boris")
+    with unchanged():
+        assert_problem(api.patch(f"/api/v1/operators/{boris.id}", json={"name": "anna"}), 409)
+    response = api.patch(f"/api/v1/operators/{boris.id}", json={"name": "BORIS"})
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "BORIS"
+
+
 def test_renaming_onto_another_operator_is_409(api, unchanged):
     make_operator("Anna")
     boris = make_operator("Boris")

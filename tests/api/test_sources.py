@@ -92,6 +92,14 @@ def test_duplicate_source_name_is_409(api, unchanged):
         assert_problem(api.post("/api/v1/sources/", json={"name": "Telegram"}), 409)
 
 
+def test_source_names_clash_regardless_of_case(api, unchanged):
+    make_source("Telegram")
+    make_source("Сайт")
+    with unchanged():
+        assert_problem(api.post("/api/v1/sources/", json={"name": "TELEGRAM"}), 409)
+        assert_problem(api.post("/api/v1/sources/", json={"name": "САЙТ"}), 409)
+
+
 @pytest.mark.parametrize(
     "body, field",
     [

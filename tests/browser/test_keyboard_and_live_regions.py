@@ -72,6 +72,25 @@ def test_the_status_toggle_and_the_limit_by_keyboard(tab, api, supervisor_user, 
     expect(tab.get_by_test_id("live-alert")).to_have_text(words["limit"])
 
 
+def test_an_answer_never_takes_focus_from_a_field_the_person_went_on_to(tab, supervisor_user):
+    """A refused limit comes back while the person already types a new operator's name:
+    the name field keeps the focus and every letter typed (the CSP tour once lost "Vera")."""
+    anna = make_operator("Anna")
+    sign_in_by_form(tab, "sue")
+    tab.goto("/operators")
+    row = tab.locator(f"#operator-{anna.id}")
+    row.get_by_test_id("limit-input").fill("-1")
+    name = tab.get_by_test_id("create-operator-form").get_by_label("Name")
+    name.focus()
+    with tab.expect_response(re.compile(rf"/operators/{anna.id}/limit$")) as answer:
+        row.get_by_test_id("limit-form").evaluate("form => form.requestSubmit()")
+    assert answer.value.status == 422
+    expect(row.get_by_test_id("row-error")).to_be_visible()
+    tab.keyboard.type("Vera")
+    expect(name).to_be_focused()
+    expect(name).to_have_value("Vera")
+
+
 def test_a_weight_slider_moves_and_saves_by_arrow_keys(tab, api, supervisor_user):
     anna = make_operator("Anna")
     boris = make_operator("Boris")
@@ -85,7 +104,7 @@ def test_a_weight_slider_moves_and_saves_by_arrow_keys(tab, api, supervisor_user
         tab.keyboard.press("ArrowRight")
         tab.keyboard.press("ArrowRight")
     assert answer.value.status == 200
-    expect(tab.locator(f"#weight-value-{anna.id}")).to_have_text("3")
+    expect(tab.locator(f"#weight-number-{anna.id}")).to_have_value("3")
     expect(tab.locator(f"#share-{anna.id}")).to_have_text("75 %")
     expect(slider).to_be_focused()
     with tab.expect_response(lambda r: bool(saved.search(r.url))):

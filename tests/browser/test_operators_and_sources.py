@@ -71,7 +71,7 @@ def test_moving_a_weight_slider_saves_and_recomputes_every_share(tab, api, super
         slider.press("ArrowRight")
         slider.press("ArrowRight")  # 1 → 3; the save waits for a pause in the movement
     assert answer.value.status == 200
-    expect(anna_row.get_by_test_id("weight-value")).to_have_text("3")
+    expect(anna_row.get_by_test_id("weight-number")).to_have_value("3")
     expect(anna_row.get_by_test_id("share")).to_have_text("75 %")
     expect(boris_row.get_by_test_id("share")).to_have_text("25 %")
     screenshot(tab, "source-weights")

@@ -94,6 +94,7 @@ EXPECTED = {
     ("operators.index", "GET"): STAFF_READ,
     ("sources.index", "GET"): STAFF_READ,
     ("sources.detail", "GET"): STAFF_READ,
+    ("operators.detail", "GET"): STAFF_READ,
     # Board actions: managers hand out contacts, so both roles may.
     ("board.assign", "POST"): STAFF_WRITE,
     ("board.unassign", "POST"): STAFF_WRITE,
@@ -107,6 +108,10 @@ EXPECTED = {
     ("operators.create", "POST"): SUPERVISOR_WRITE,
     ("operators.set_status", "POST"): SUPERVISOR_WRITE,
     ("operators.set_limit", "POST"): SUPERVISOR_WRITE,
+    ("operators.rename", "POST"): SUPERVISOR_WRITE,
+    ("operators.hand_over", "POST"): SUPERVISOR_WRITE,
+    ("sources.rename", "POST"): SUPERVISOR_WRITE,
+    ("sources.set_active", "POST"): SUPERVISOR_WRITE,
     ("sources.create", "POST"): SUPERVISOR_WRITE,
     ("sources.set_weight", "POST"): SUPERVISOR_WRITE,
     ("sources.set_routing", "POST"): SUPERVISOR_WRITE,

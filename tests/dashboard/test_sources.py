@@ -143,6 +143,6 @@ def test_with_many_operators_the_source_lists_its_own_and_offers_the_rest(superv
     assert page.text("[data-testid=operators-left-out]").startswith("1 operator is not on this source.")
     everyone = get(supervisor, page.one("[data-testid=show-all-operators]")["href"])
     assert everyone.texts("[data-testid=weight-row] th") == ["Anna", "Boris", "Vera"]
-    vera_slider = everyone.select("[data-testid=weight-slider]")[2]
-    saved = post(supervisor, vera_slider["hx-post"], {"weight": "2"}, htmx=True, status=200)
+    vera_form = everyone.select("[data-testid=weight-slider]")[2].find_parent("form")
+    saved = post(supervisor, vera_form["hx-post"], {"weight": "2"}, htmx=True, status=200)
     assert saved.select("[data-testid=share]")[2].get_text(strip=True) == "33 %"

@@ -1,9 +1,11 @@
-"""Operators: the table, the status toggle, the inline limit, the create form."""
+"""Operators: the table, the status toggle, the inline limit, the create form; one operator's page
+(rename, switch off, hand their open contacts to others)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from webapp import directory, jobs
@@ -16,10 +18,11 @@ from webapp.extensions import db
 from webapp.models import Operator
 from webapp.presentation import OPERATOR_STATUS_LABELS
 from webapp.queries import operators as operator_queries
-from webapp.security import staff_required, supervisor_required
+from webapp.security import dashboard_actor, staff_required, supervisor_required
 
 bp = Blueprint("operators", __name__, url_prefix="/operators")
 TEMPLATE = "operators/index.html"
+DETAIL_TEMPLATE = "operators/detail.html"
 
 
 def _page_context(form=None, errors=None) -> dict:
@@ -60,10 +63,17 @@ def create():
     return redirect(url_for("operators.index"))
 
 
+def _back(operator_id: int):
+    """After a plain POST: back to the operator's own page when the form came from there."""
+    if request.form.get("back") == "detail":
+        return redirect(url_for("operators.detail", operator_id=operator_id))
+    return redirect(url_for("operators.index", page=request.args.get("page")))
+
+
 def _row(operator_id: int, status: int = 200, errors=None, typed: str | None = None):
     """The one table row of an operator, as a fragment (or the page after a plain POST)."""
     if not wants_fragment():
-        return redirect(url_for("operators.index", page=request.args.get("page")))
+        return _back(operator_id)
     operator = directory.get_existing(db.session, Operator, operator_id)
     return render_page(
         TEMPLATE,
@@ -94,6 +104,11 @@ def set_status(operator_id):
     jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
     status = OPERATOR_STATUS_LABELS[operator.status]
     flash(_("%(name)s is now %(status)s.", name=operator.name, status=status), "success")
+    held = operator_queries.operator_loads(db.session, [operator])[0].load
+    if not operator.is_active and held:
+        flash(ngettext("%(name)s still holds %(num)s open contact: hand it to others from the row.",
+                       "%(name)s still holds %(num)s open contacts: hand them to others from the row.",
+                       held, name=operator.name), "info")
     return _row(operator_id)
 
 
@@ -102,6 +117,59 @@ def _limit_message(typed: str) -> str:
     if typed.strip().isdigit():  # a whole number, so too large
         return _("The limit can be at most %(maximum)s.", maximum=MAX_CONTACT_LIMIT)
     return _("The limit must be a whole number, 0 or more.")
+
+
+@bp.post("/<int:operator_id>/hand-over")
+@supervisor_required
+def hand_over(operator_id):
+    """Hand an inactive operator's open contacts to others, through the distribution's pick."""
+    operator = directory.get_existing(db.session, Operator, operator_id)
+    result = jobs.hand_over_open_contacts(db.session, operator.id, actor=dashboard_actor())
+    flash(ngettext("%(num)s contact handed to others.", "%(num)s contacts handed to others.", result.moved),
+          "success" if result.moved else "info")
+    if result.kept:
+        flash(ngettext("%(num)s stays: nobody on its source can take it now.",
+                       "%(num)s stay: nobody on their sources can take them now.", result.kept), "info")
+    return _row(operator_id)
+
+
+def _detail_context(operator: Operator, form=None, errors=None) -> dict:
+    return {
+        "op": operator_queries.operator_loads(db.session, [operator])[0],
+        "sources": operator_queries.operator_sources(db.session, [operator.id]).get(operator.id, []),
+        "can_edit": current_user.is_supervisor,
+        "form": form or {},
+        "errors": errors or {},
+    }
+
+
+@bp.get("/<int:operator_id>")
+@staff_required
+def detail(operator_id):
+    """One operator: load, sources and, for supervisors, rename, switch and hand-over."""
+    operator = directory.get_existing(db.session, Operator, operator_id)
+    return render_page(DETAIL_TEMPLATE, "operator", **_detail_context(operator))
+
+
+@bp.post("/<int:operator_id>/name")
+@supervisor_required
+def rename(operator_id):
+    """Rename an operator; names are unique regardless of case. Errors come back inline (422)."""
+    operator = directory.get_existing(db.session, Operator, operator_id)
+    try:
+        fields = parse_form(OperatorUpdate, {"name": request.form.get("name", "")})
+        if fields.name is None:
+            raise FormErrors({"name": _("Enter a name (1 to 200 characters).")})
+        with write_transaction(db.session):
+            operator = directory.update_operator(db.session, operator_id, name=fields.name)
+    except (FormErrors, DomainError) as error:
+        errors = field_messages(error, "name")
+        context = _detail_context(operator, request.form, errors)
+        return render_page(DETAIL_TEMPLATE, "operator", 422, **context)
+    flash(_("Renamed to “%(name)s”.", name=operator.name), "success")
+    if wants_fragment():
+        return render_page(DETAIL_TEMPLATE, "operator", **_detail_context(operator))
+    return redirect(url_for("operators.detail", operator_id=operator_id))
 
 
 @bp.post("/<int:operator_id>/limit")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
+from webapp.blueprints.rendering import render_page
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.i18n import user_zone
@@ -13,19 +15,29 @@ from webapp.queries import reports, routing
 from webapp.security import staff_required
 
 bp = Blueprint("overview", __name__)
+POLL_SECONDS = 5
 
 
 @bp.get("/")
 @staff_required
 def index():
-    """Open and waiting contacts, operators' loads, today's contacts by source (paused, limited)."""
+    """Open and waiting contacts (why they wait), operators' loads, today by source (paused, limited).
+
+    Polled by htmx through the same block; the tab title carries the unassigned count.
+    """
+    summary = overview_queries.overview(db.session)
     sources_today = overview_queries.contacts_today_by_source(db.session, user_zone())
-    return render_template(
+    title = _("Overview")
+    return render_page(
         "overview/index.html",
-        summary=overview_queries.overview(db.session),
+        "overview",
+        summary=summary,
+        page_title=f"({summary.unassigned}) {title}" if summary.unassigned else title,
+        waiting=overview_queries.waiting_by_source(db.session),
         loads=operator_queries.busiest_operators(db.session),
         sources_today=sources_today,
         limited_today=routing.limited_today([source for source, _count in sources_today], user_zone()),
+        poll_seconds=POLL_SECONDS,
         now=utcnow(),
     )
 

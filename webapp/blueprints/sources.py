@@ -22,7 +22,7 @@ from webapp.database import write_transaction
 from webapp.errors import DomainError
 from webapp.extensions import db
 from webapp.i18n import user_zone
-from webapp.models import ApiToken, Source
+from webapp.models import ApiToken, Operator, Source
 from webapp.queries import routing, today
 from webapp.queries import sources as source_queries
 from webapp.security import staff_required, supervisor_required
@@ -79,6 +79,7 @@ def _detail_context(source: Source, **extra) -> dict:
         "tokens": [],
         "new_token": None,
         "errors": {},
+        "saved": None,
         "oob_shares": False,
         "waiting": routing.waiting_by_source(db.session, [source])[source.id],
         "sticky": routing.sticky_held_by_source(db.session).get(source.id, routing.StickyHeld()),
@@ -153,7 +154,45 @@ def set_weight(source_id, operator_id):
     if not wants_fragment():
         flash(_("Weight saved."), "success")
         return redirect(url_for("sources.detail", source_id=source_id))
-    return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source, oob_shares=True))
+    saved = (db.session.get(Operator, fields.operator_id).name, fields.weight)
+    return render_page(DETAIL_TEMPLATE, "weights", **_detail_context(source, oob_shares=True, saved=saved))
+
+
+@bp.post("/<int:source_id>/name")
+@supervisor_required
+def rename(source_id):
+    """Rename a source; names are unique regardless of case. Errors come back inline (422)."""
+    source = directory.get_existing(db.session, Source, source_id)
+    try:
+        fields = parse_form(SourceCreate, {"name": request.form.get("name", "")})
+        with write_transaction(db.session):
+            source = directory.update_source(db.session, source_id, {"name": fields.name})
+    except (FormErrors, DomainError) as error:
+        errors = {"source_name": field_messages(error, "name")["name"]}
+        form = _routing_form_values(source) | {"name": request.form.get("name", "")}
+        context = _detail_context(source, errors=errors, form=form)
+        return render_page(DETAIL_TEMPLATE, "source_settings", 422, **context)
+    flash(_("Renamed to “%(name)s”.", name=source.name), "success")
+    return redirect(url_for("sources.detail", source_id=source_id))
+
+
+@bp.post("/<int:source_id>/active")
+@supervisor_required
+def set_active(source_id):
+    """Deactivate (archive) a source or bring it back; its contacts and history stay."""
+    choice = request.form.get("active")
+    if choice not in ("true", "false"):
+        flash(_("Nothing changed: choose to activate or deactivate the source."), "error")
+        return redirect(url_for("sources.detail", source_id=source_id))
+    active = choice == "true"
+    with write_transaction(db.session):
+        source = directory.update_source(db.session, source_id, {"active": active})
+    if active:
+        flash(_("%(name)s is active again.", name=source.name), "success")
+    else:
+        flash(_("%(name)s is deactivated: listed apart, its history kept; its bots are still served.",
+                name=source.name), "success")
+    return redirect(url_for("sources.detail", source_id=source_id))
 
 
 @bp.post("/<int:source_id>/tokens")

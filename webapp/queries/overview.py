@@ -7,6 +7,7 @@ from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import case, func, select
 
+from webapp.distribution import WaitReason, load_candidates_by_source, why_waiting
 from webapp.models import OPEN_CONTACT_STATUSES, Contact, Operator, Source
 from webapp.queries.sources import sources_by_name
 from webapp.queries.today import todays_contacts_by_source_id
@@ -39,8 +40,35 @@ def overview(session) -> Overview:
     return Overview(open_count, unassigned_count, oldest, active, total)
 
 
+@dataclass(frozen=True)
+class WaitingSource:
+    """A source with unassigned open contacts, and why the pick finds nobody for them now."""
+
+    source: Source
+    count: int
+    oldest_at: datetime
+    reason: WaitReason
 
 
+def waiting_by_source(session) -> list[WaitingSource]:
+    """Sources whose contacts wait unassigned, most waiting first: three queries, whatever the count.
+
+    The reason is the distribution's own (``why_waiting`` over ``load_candidates``), never a
+    rule of this page.
+    """
+    waiting = session.execute(
+        select(Contact.source_id, func.count(), func.min(Contact.created_at))
+        .where(Contact.operator_id.is_(None), Contact.status.in_(OPEN_CONTACT_STATUSES))
+        .group_by(Contact.source_id)
+    ).all()
+    ids = [source_id for source_id, _count, _oldest in waiting]
+    sources = {source.id: source for source in sources_by_name(session) if source.id in ids}
+    candidates = load_candidates_by_source(session, ids)
+    rows = [
+        WaitingSource(sources[source_id], count, oldest, why_waiting(candidates.get(source_id, [])))
+        for source_id, count, oldest in waiting
+    ]
+    return sorted(rows, key=lambda row: (-row.count, row.source.name))
 
 
 def contacts_today_by_source(session, zone: tzinfo = UTC) -> list[tuple[Source, int]]:

@@ -8,6 +8,7 @@ from datetime import UTC, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
+from webapp.distribution import load_candidates, shares_now
 from webapp.models import Operator, OperatorSourceWeight, Source
 from webapp.queries.operators import OperatorLoad, operator_loads
 from webapp.queries.today import todays_contacts_by_source_id
@@ -18,6 +19,7 @@ class WeightRow:
     operator: OperatorLoad
     weight: int
     share: float | None  # percent of the source's total weight; None when off the source
+    share_now: float | None  # percent of the next contact's chance now (the pick's rule); None when off
 
 
 # Up to this many operators, a source page also lists those not on the source (weight 0).
@@ -38,8 +40,14 @@ def source_weight_rows(session, source: Source, show_all: bool = False) -> tuple
     if not show_all and everyone > SHOW_ALL_OPERATORS_UP_TO:
         query = query.where(Operator.id.in_(list(weights)))
     operators = operator_loads(session, list(session.execute(query).scalars()))
+    chances = shares_now(load_candidates(session, source.id))
     rows = [
-        WeightRow(op, weights.get(op.id, 0), 100 * weights[op.id] / total if op.id in weights else None)
+        WeightRow(
+            op,
+            weights.get(op.id, 0),
+            100 * weights[op.id] / total if op.id in weights else None,
+            100 * chances.get(op.id, 0) if op.id in weights else None,
+        )
         for op in operators
     ]
     return rows, everyone - len(rows)
@@ -53,7 +61,9 @@ def source_summaries(session, zone: tzinfo = UTC) -> list[tuple[Source, int, int
             select(OperatorSourceWeight.source_id, func.count()).group_by(OperatorSourceWeight.source_id)
         ).all()
     )
-    return [(s, weighted.get(s.id, 0), today.get(s.id, 0)) for s in sources_by_name(session)]
+    # Inactive (archived) sources last: they are kept for their history, not worked on.
+    rows = [(s, weighted.get(s.id, 0), today.get(s.id, 0)) for s in sources_by_name(session)]
+    return sorted(rows, key=lambda row: not row[0].active)
 
 
 def sources_by_name(session) -> list[Source]:

@@ -76,6 +76,8 @@
       active: active,
       identity: identify(active),
       failed: event.detail.xhr.status === 422,
+      // Focus was in what the answer replaces (or nowhere): the answer may move it.
+      inTarget: !active || active === document.body || !!(event.detail.target && event.detail.target.contains(active)),
       target: event.detail.target && event.detail.target.id,
       row: row && row.id,
       list: listOf(row),
@@ -96,9 +98,17 @@
     return focusOn(list && list.querySelector("h2"));
   }
 
+  // Between the swap and its settle the person may already have gone on (clicked or tabbed into
+  // another field): their choice stands, focus is only put back where the swap took it away.
+  function wentElsewhere(state, region) {
+    var active = document.activeElement;
+    return !!active && active !== document.body && active !== state.active && !(region && region.contains(active));
+  }
+
   function settleFocus(state) {
     var region = state.target && document.getElementById(state.target);
-    if (state.failed && region) {
+    if (wentElsewhere(state, region)) return false;
+    if (state.failed && state.inTarget && region) {
       var invalid = region.querySelector("[aria-invalid='true']");
       if (invalid) return focusOn(invalid);
     }

@@ -81,14 +81,107 @@
     link.setAttribute("href", query.toString() ? path + "?" + query.toString() : path);
   });
 
-  // A weight slider shows its number while it moves; htmx saves it after a pause.
+
+  // Weights: the slider and the number field beside it move together (the number reaches past
+  // the slider's end, which then grows), and every share is recomputed while they move: "by
+  // weight" over all weights, "now" over the rows the server marked data-eligible (the
+  // distribution's own has_room rule). htmx saves the number after a pause.
+  function percent(part, whole) {
+    return whole > 0 ? Math.round(100 * part / whole) + " %" : "—";
+  }
+
+  function recomputeShares(table) {
+    var rows = Array.prototype.slice.call(table.querySelectorAll("tr[data-eligible]"));
+    var weights = rows.map(function (row) {
+      var field = row.querySelector("[data-weight-number]");
+      var value = field ? parseInt(field.value, 10) : NaN;
+      return isNaN(value) || value < 0 ? 0 : value;
+    });
+    var total = 0, eligibleTotal = 0;
+    rows.forEach(function (row, i) {
+      total += weights[i];
+      if (row.dataset.eligible === "1") eligibleTotal += weights[i];
+    });
+    rows.forEach(function (row, i) {
+      var byWeight = row.querySelector("[data-testid=share]");
+      var now = row.querySelector("[data-testid=share-now]");
+      var eligible = row.dataset.eligible === "1";
+      if (byWeight) byWeight.textContent = weights[i] ? percent(weights[i], total) : "—";
+      if (now) now.textContent = weights[i] ? (eligible ? percent(weights[i], eligibleTotal) : "0 %") : "—";
+    });
+    var nobody = document.getElementById("no-weights");
+    if (nobody) nobody.hidden = total > 0;
+    var noneEligible = document.getElementById("nobody-eligible");
+    if (noneEligible) noneEligible.hidden = total === 0 || eligibleTotal > 0;
+    var saved = document.querySelector("#weights-message .saved");
+    if (saved) saved.remove();  // the next "saved" comes with the next answer
+  }
+
   document.addEventListener("input", function (event) {
-    var slider = event.target;
-    var outputId = slider.getAttribute && slider.getAttribute("data-output");
-    if (outputId) {
-      var output = document.getElementById(outputId);
-      if (output) output.textContent = slider.value;
+    var field = event.target;
+    var form = field.closest && field.closest("[data-weight-form]");
+    if (!form) return;
+    var slider = form.querySelector("[data-weight-slider]");
+    var number = form.querySelector("[data-weight-number]");
+    if (field === slider) {
+      number.value = slider.value;
+    } else if (field === number && number.value !== "") {
+      var value = parseInt(number.value, 10);
+      if (!isNaN(value) && value > parseInt(slider.max, 10)) slider.max = String(value);
+      slider.value = number.value;
     }
+    var table = form.closest("[data-weights]");
+    if (table) recomputeShares(table);
+  });
+
+  // A polled region that carries data-title sets the tab's title (the overview: the unassigned
+  // count), and, when the user asked for it, a desktop notification says that more contacts wait.
+  var NOTIFY_KEY = "leadcrm.notifyUnassigned";
+  var lastUnassigned = null;
+
+  function notificationsWanted() {
+    return "Notification" in window && Notification.permission === "granted" &&
+      window.localStorage.getItem(NOTIFY_KEY) === "1";
+  }
+
+  function followPolledRegion(region) {
+    if (region.dataset.title) document.title = region.dataset.title;
+    if (region.dataset.unassigned === undefined) return;
+    var count = parseInt(region.dataset.unassigned, 10);
+    if (lastUnassigned !== null && count > lastUnassigned && notificationsWanted()) {
+      new Notification(region.dataset.notifyText, {tag: "leadcrm-unassigned"});
+    }
+    lastUnassigned = count;
+  }
+
+  function showNotifyButton(button) {
+    if (!("Notification" in window)) return;  // stays hidden: this browser cannot
+    var permission = Notification.permission;
+    var on = permission === "granted" && window.localStorage.getItem(NOTIFY_KEY) === "1";
+    button.textContent = permission === "denied" ? button.dataset.labelBlocked
+      : on ? button.dataset.labelOn : button.dataset.labelAsk;
+    button.disabled = permission === "denied" || on;
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.hidden = false;
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var region = document.querySelector("[data-poll][data-title]");
+    if (region) followPolledRegion(region);
+    var button = document.getElementById("notify-toggle");
+    if (!button) return;
+    showNotifyButton(button);
+    button.addEventListener("click", function () {
+      Notification.requestPermission().then(function (permission) {
+        if (permission === "granted") window.localStorage.setItem(NOTIFY_KEY, "1");
+        showNotifyButton(button);
+      });
+    });
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var region = event.target;  // the new element (detail.elt is the one that asked)
+    if (region && region.matches && region.matches("[data-poll][data-title]")) followPolledRegion(region);
   });
 
   // The override box is needed for an operator at the limit or inactive: tick it when one is chosen.
