@@ -85,6 +85,7 @@ def audit_operators(audit: Audit, anna) -> None:
     page.get_by_test_id("create-operator-form").locator("button[type=submit]").click()
     expect(page.get_by_test_id("error-name")).to_be_visible()
     audit.check("operators with a create error")
+    audit.visit(f"/operators/{anna.id}", "operator page")
 
 
 def audit_sources(audit: Audit, source) -> None:
@@ -119,6 +120,8 @@ def audit_board(audit: Audit, waiting, full, lead_id: int) -> None:
     audit.check("board after assigning")
     audit.visit(f"/contacts/{waiting.id}/assign", "assign page")
     audit.visit(f"/leads/{lead_id}", "lead card")
+    audit.visit(f"/contacts/{waiting.id}", "contact page")
+    audit.visit("/leads/duplicates", "duplicates")
 
 
 @pytest.mark.parametrize("browser_locale", ["en-US", "ru-RU"])
@@ -133,6 +136,7 @@ def test_every_page_and_state_passes_axe(tab, browser_locale, supervisor_user, m
     for number in range(2):
         make_contact(telegram, external_id=f"tg:{number}", message="need a quote")
     make_user("mia", PASSWORD, "manager")
+    make_user("olga", PASSWORD, "operator", anna.id)
     audit = Audit(tab, browser_locale[:2])
 
     audit_signed_out(audit)
@@ -141,10 +145,15 @@ def test_every_page_and_state_passes_axe(tab, browser_locale, supervisor_user, m
     audit_operators(audit, anna)
     audit_sources(audit, telegram)
     audit_board(audit, waiting, full, waiting.lead_id)
+    audit.visit("/users", "users")
     tab.get_by_test_id("logout").click()
     sign_in_by_form(tab, "max")
     audit.visit("/operators", "operators, read-only")
     audit.visit(f"/sources/{telegram.id}", "source detail, read-only")
+    audit.visit(f"/operators/{anna.id}", "operator page, read-only")
+    tab.get_by_test_id("logout").click()
+    sign_in_by_form(tab, "olga")
+    audit.visit("/my/contacts", "my contacts (operator)")
 
     assert len(audit.states) >= 20
     assert audit.findings == [], "axe found:\n" + "\n".join(audit.findings)

@@ -167,3 +167,34 @@ def test_the_assign_menu_by_keyboard(tab, api, manager_user, browser_locale):
     expect(tab.get_by_test_id("live-region")).to_have_text(words["assigned"].format(id=first))
     expect(tab.locator(f"#assign-menu-{second} summary")).to_be_focused()  # the next contact's action
     assert api.get(f"/api/v1/contacts/{first}").json()["operator_id"] == boris.id
+
+
+@pytest.mark.parametrize("browser_locale", ["en-US", "ru-RU"])
+def test_a_claim_conflict_by_keyboard(tab, api, manager_user, browser_locale):
+    """A manager with the menu open by keyboard loses the contact to someone quicker: the answer
+    is read out, nothing is overwritten, and focus stays on that contact's row, not lost to the page."""
+    anna, boris = make_operator("Anna", limit=5), make_operator("Boris", limit=5)
+    contact = make_contact(make_source("Walk-in"), external_id="walk-1")
+    sign_in_by_form(tab, "max")
+    tab.goto("/contacts")
+    menu = tab.locator(f"#assign-menu-{contact.id}")
+    tab_to(tab, menu.locator("summary"))
+    tab.keyboard.press("Enter")
+    select = menu.get_by_test_id("assign-select")
+    expect(select).to_be_focused()
+
+    taken = api.put(f"/api/v1/contacts/{contact.id}/operator", data={"operator_id": anna.id})
+    assert taken.status == 200  # someone else was first
+    select.select_option(str(boris.id))
+    for _ in range(3):  # the override box, the reason, the button
+        tab.keyboard.press("Tab")
+    expect(menu.get_by_test_id("assign-submit")).to_be_focused()
+    tab.keyboard.press("Enter")
+
+    note = tab.get_by_test_id("row-note")
+    expect(note).to_contain_text("Anna")
+    expect(tab.get_by_test_id("live-alert")).to_have_text(note.inner_text())
+    row = tab.locator(f"#contact-{contact.id}")
+    expect(row).to_contain_text("Anna")
+    assert row.evaluate("row => row.contains(document.activeElement)"), "focus left the contact's row"
+    assert api.get(f"/api/v1/contacts/{contact.id}").json()["operator_id"] == anna.id

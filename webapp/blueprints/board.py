@@ -154,7 +154,8 @@ def _stale(contact_id: int):
     if not wants_fragment():
         flash(note, "error")
         return _after_action()
-    return render_page(TEMPLATE, "board", 422, **_board_context(request.form, notes={contact_id: note}))
+    context = _board_context(request.form, notes={contact_id: note})
+    return render_page(TEMPLATE, "board", 422, alert=note, **context)
 
 
 @bp.get("/contacts/<int:contact_id>/assign")
