@@ -165,3 +165,30 @@ def test_signing_out_elsewhere_sends_the_polling_board_to_sign_in(tab, browser_c
     expect(tab).to_have_url(re.compile(r"/login"))
     expect(tab.get_by_role("button", name="Sign in")).to_be_visible()
     expect(tab.get_by_test_id("board")).to_have_count(0)
+
+
+def test_a_drain_shows_up_on_the_polling_board(tab, api, manager_user):
+    """Capacity freed elsewhere (a bot's client closes Anna's contact through the API) goes to the
+    contact waiting longest at once, and the manager's open board shows it within one poll."""
+    anna = make_operator("Anna", limit=1)
+    telegram = make_source("Telegram", weights={anna: 1})
+    held = make_contact(telegram, external_id="tg-1")  # Anna's one place
+    waiting = make_contact(telegram, external_id="tg-2")  # nobody has room: it waits
+    assert held.operator_id == anna.id and waiting.operator_id is None
+    sign_in(tab, "max")
+    tab.goto("/contacts")
+    expect(unassigned_row(tab, waiting.id)).to_be_visible()
+    expect(tab.get_by_test_id("unassigned-count")).to_have_text("1")
+    tab.evaluate("window.__sameDocument = true")
+
+    closed = api.put(f"/api/v1/contacts/{held.id}/status", data={"status": "closed"})
+    assert closed.status == 200
+    assert api.get(f"/api/v1/contacts/{waiting.id}").json()["operator_id"] == anna.id  # drained at once
+
+    with tab.expect_response(is_poll):
+        pass
+    expect(unassigned_row(tab, waiting.id)).to_have_count(0)
+    expect(tab.locator(f"[data-testid=contact-row][data-contact-id='{waiting.id}']")).to_contain_text("Anna")
+    expect(tab.get_by_test_id("unassigned-count")).to_have_text("0")
+    assert tab.evaluate("window.__sameDocument") is True
+    screenshot(tab, "board-after-drain")
