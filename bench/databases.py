@@ -126,15 +126,24 @@ def add_operators(
 
 
 def seed_intake(
-    database_url: str, operators: int = 10, *, max_weight: int = 1_000_000, seed: int = 5, name: str = "Bench"
+    database_url: str,
+    operators: int = 10,
+    *,
+    max_weight: int = 1_000_000,
+    seed: int = 5,
+    name: str = "Bench",
+    settings: dict | None = None,
 ) -> IntakeTarget:
     """A source with `operators` eligible weighted operators and a bot token of that source.
-    `name` keeps the names unique when one database gets several such sources."""
+    `name` keeps the names unique when one database gets several such sources; `settings`
+    are the source's routing settings (``directory.SOURCE_SETTINGS``), the defaults if None."""
     rng = random.Random(seed)
     with app_on(database_url):
         operator_ids = add_operators(db.session, operators, prefix=f"{name} operator")
         with write_transaction(db.session):
             source = directory.create_source(db.session, f"{name} source ({operators} operators)")
+            if settings:
+                directory.update_source(db.session, source.id, settings)
             db.session.execute(
                 insert(OperatorSourceWeight),
                 [
