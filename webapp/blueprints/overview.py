@@ -33,7 +33,7 @@ def index():
         "overview",
         summary=summary,
         page_title=f"({summary.unassigned}) {title}" if summary.unassigned else title,
-        waiting=overview_queries.waiting_by_source(db.session),
+        waiting=overview_queries.why_contacts_wait(db.session),
         loads=operator_queries.busiest_operators(db.session),
         sources_today=sources_today,
         limited_today=routing.limited_today([source for source, _count in sources_today], user_zone()),

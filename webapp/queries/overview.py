@@ -50,7 +50,7 @@ class WaitingSource:
     reason: WaitReason
 
 
-def waiting_by_source(session) -> list[WaitingSource]:
+def why_contacts_wait(session) -> list[WaitingSource]:
     """Sources whose contacts wait unassigned, most waiting first: three queries, whatever the count.
 
     The reason is the distribution's own (``why_waiting`` over ``load_candidates``), never a
