@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, intake, jobs, leads
+from webapp import directory, insight, intake, jobs, leads
 from webapp.api_schemas import (
     AssignmentList,
     ContactCreate,
@@ -35,6 +35,8 @@ from webapp.api_schemas import (
     SourceList,
     SourceOut,
     SourceUpdate,
+    StatsOut,
+    StatsQuery,
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
@@ -53,7 +55,15 @@ from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
 from webapp.queries.routing import waiting_by_source
-from webapp.serializers import assignment_json, contact_json, lead_json, operator_json, source_json
+from webapp.serializers import (
+    assignment_json,
+    contact_json,
+    iso,
+    lead_json,
+    operator_json,
+    source_json,
+    source_stats_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -205,6 +215,22 @@ def replace_weights(source_id):
         body = _source_out(directory.replace_weights(db.session, source_id, items))
     jobs.after_weights_change(db.session, source_id, weights_before)
     return jsonify(body)
+
+
+# --- Insight -------------------------------------------------------------------
+
+
+@bp.get("/stats")
+@operation("Target against actual per operator, and waiting, per source", StatsOut, query=StatsQuery)
+def stats():
+    """Each source's contacts, waiting percentiles and per-operator fairness over a period."""
+    query = parse_query(StatsQuery)
+    if query.source_id is not None:
+        existing(Source, query.source_id)
+    start, end = insight.resolve_period(query.start, query.to)
+    report = insight.stats_report(db.session, start, end, query.source_id)
+    sources = [source_stats_json(item) for item in report]
+    return jsonify({"from": iso(start), "to": iso(end), "sources": sources})
 
 
 # --- Contacts ------------------------------------------------------------------
