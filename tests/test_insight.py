@@ -31,6 +31,11 @@ def at(moment, change, *args, **kwargs):
         return committed(change, *args, **kwargs)
 
 
+def report_of(start, end, source_id=None):
+    sources = insight.source_names(db.session, source_id)
+    return insight.stats_report(db.session, start, end, sources, insight.operator_names(db.session), UTC)
+
+
 def shares(report, source_id):
     (source,) = [item for item in report if item.source_id == source_id]
     return source, {share.name: share for share in source.operators}
@@ -52,7 +57,7 @@ def test_expected_counts_follow_the_chances_each_pick_had(app):
     manual = arrive(source.id, T0 + timedelta(minutes=4), ScriptedRandom(0))
     at(T0 + timedelta(minutes=5), contacts.set_operator, manual, gleb.id, actor=SYSTEM, force=True)
 
-    report = insight.stats_report(db.session, T0, T0 + timedelta(hours=1), source.id)
+    report = report_of(T0, T0 + timedelta(hours=1), source.id)
     stats, by_name = shares(report, source.id)
     assert (stats.contacts, stats.picks) == (4, 4)
     assert by_name["Anna"].assigned == 1 and by_name["Anna"].expected == pytest.approx(1 / 4, abs=1e-3)
@@ -72,7 +77,7 @@ def test_a_period_counts_only_its_own_picks(app):
     source = make_source("Telegram", weights={anna: 1})
     arrive(source.id, T0 - timedelta(days=2))
     arrive(source.id, T0 + timedelta(minutes=1))
-    stats, by_name = shares(insight.stats_report(db.session, T0, T0 + timedelta(days=1)), source.id)
+    stats, by_name = shares(report_of(T0, T0 + timedelta(days=1)), source.id)
     assert (stats.contacts, stats.picks, by_name["Anna"].assigned) == (1, 1, 1)
 
 
@@ -87,15 +92,16 @@ def test_waiting_first_response_and_handling_times(app):
         assert jobs.drain(db.session, [source.id]) == 1  # waited 240 s
 
     period = (T0, T0 + timedelta(hours=1))
-    stats, by_name = shares(insight.stats_report(db.session, *period), source.id)
+    stats, by_name = shares(report_of(*period), source.id)
     assert (stats.waited_seconds_p50, stats.waited_seconds_p90) == (0, 240)
     assert (by_name["Dina"].assigned, by_name["Dina"].expected, by_name["Dina"].flag) == (2, 2, False)
-    (times,) = insight.operator_times(db.session, *period, source.id)
+    names = insight.operator_names(db.session)
+    (times,) = insight.operator_times(db.session, *period, [source.id], names)[source.id]
     assert (times.first_response_p50, times.handling_p50, times.closed) == (90, 300, 1)
     # Load over time: one held from T0, none after the close, one again once drained.
     moments = [T0, T0 + timedelta(seconds=299), T0 + timedelta(seconds=301)]
     assert insight.load_over_time(db.session, moments, [dina.id]) == {dina.id: [1, 1, 1]}
-    assert insight.arrivals_by_hour(db.session, *period, source.id, UTC)[9] == 2
+    assert stats.arrivals_by_hour[9] == 2
 
 
 def history(rng, picks=400):
@@ -103,7 +109,7 @@ def history(rng, picks=400):
     source = make_source("Telegram", weights={anna: 3, boris: 5, vera: 2})
     for number in range(picks):
         arrive(source.id, T0 + timedelta(minutes=number), rng, external_id=f"h-{number}")
-    return shares(insight.stats_report(db.session, T0, T0 + timedelta(days=1)), source.id)
+    return shares(report_of(T0, T0 + timedelta(days=1)), source.id)
 
 
 def test_a_fair_history_raises_no_flag(app):

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select, union_all
 
 from webapp.clock import utcnow
 from webapp.errors import InvalidError
@@ -57,6 +57,8 @@ class SourceStats:
     waited_seconds_p50: int | None = None
     waited_seconds_p90: int | None = None
     operators: list[OperatorShare] = field(default_factory=list)
+    # Contacts created by hour of the day (0–23) of the report's time zone.
+    arrivals_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
 
 
 def resolve_period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
@@ -75,29 +77,35 @@ def resolve_period(start: datetime | None, end: datetime | None) -> tuple[dateti
     return start, end
 
 
-def stats_report(session, start: datetime, end: datetime, source_id: int | None = None) -> list[SourceStats]:
-    """Every source (or the one given), with its contacts, waiting and fairness in ``[start, end)``.
+def stats_report(session, start: datetime, end: datetime, sources: list[tuple[int, str]],
+                 names: dict[int, str], zone: tzinfo = UTC) -> list[SourceStats]:
+    """The ``sources`` ((id, name) pairs) with their contacts, waiting and fairness in ``[start, end)``.
 
-    Operators are listed when weighted on the source now, or a candidate or a pick in
-    the period: an operator who got nothing is in the report with 0.
+    ``names``: every operator's name by id (``operator_names``). Operators are listed when
+    weighted on the source now, or a candidate or a pick in the period: an operator who
+    got nothing is in the report with 0. Arrivals by hour are counted in ``zone``.
     """
+    report = {source_id: SourceStats(source_id, name) for source_id, name in sources}
+    ids = list(report)
+    _add_arrivals(report, session.execute(_first_assignments(start, end, ids)).all(), zone)
+    picks = _weighted_picks(session, start, end, ids)
+    for source_id, listed in _listed_operators(session, ids, picks).items():
+        count, tallies = tally_picks(picks.get(source_id, []))
+        report[source_id].picks = count
+        report[source_id].operators = [_share(names, op, count, tallies.get(op)) for op in listed]
+    return list(report.values())
+
+
+def source_names(session, source_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of every source, or of the one given."""
     query = select(Source.id, Source.name).order_by(Source.id)
     if source_id is not None:
         query = query.where(Source.id == source_id)
-    sources = {sid: SourceStats(sid, name) for sid, name in session.execute(query).all()}
-    ids = list(sources)
-    for sid, count in _contacts_created(session, start, end, ids).items():
-        sources[sid].contacts = count
-    for sid, waits in _waiting_seconds(session, start, end, ids).items():
-        sources[sid].waited_seconds_p50 = _whole(percentile(waits, 0.5))
-        sources[sid].waited_seconds_p90 = _whole(percentile(waits, 0.9))
-    picks = _weighted_picks(session, start, end, ids)
-    names = _operator_names(session)
-    for sid, listed in _listed_operators(session, ids, picks).items():
-        count, tallies = tally_picks(picks.get(sid, []))
-        sources[sid].picks = count
-        sources[sid].operators = [_share(names, op, count, tallies.get(op)) for op in listed]
-    return list(sources.values())
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def operator_names(session) -> dict[int, str]:
+    return dict(session.execute(select(Operator.id, Operator.name)).all())
 
 
 def _share(names: dict[int, str], operator_id: int, picks: int, tally) -> OperatorShare:
@@ -117,15 +125,6 @@ def _share(names: dict[int, str], operator_id: int, picks: int, tally) -> Operat
 
 def _whole(seconds: float | None) -> int | None:
     return None if seconds is None else int(round(seconds))
-
-
-def _contacts_created(session, start, end, source_ids) -> dict[int, int]:
-    rows = session.execute(
-        select(Contact.source_id, func.count())
-        .where(Contact.created_at >= start, Contact.created_at < end, Contact.source_id.in_(source_ids))
-        .group_by(Contact.source_id)
-    ).all()
-    return dict(rows)
 
 
 def _weighted_picks(session, start, end, source_ids) -> dict[int, list[tuple[int, dict[int, float]]]]:
@@ -158,10 +157,6 @@ def _listed_operators(session, source_ids, picks) -> dict[int, list[int]]:
     return {source_id: sorted(ids) for source_id, ids in listed.items()}
 
 
-def _operator_names(session) -> dict[int, str]:
-    return dict(session.execute(select(Operator.id, Operator.name)).all())
-
-
 def _first_assignments(start, end, source_ids):
     """Each contact created in the period with the time it first got an operator (NULL: never)."""
     first = (
@@ -177,69 +172,63 @@ def _first_assignments(start, end, source_ids):
     )
 
 
-def _waiting_seconds(session, start, end, source_ids) -> dict[int, list[float]]:
-    """{source id: sorted seconds each contact created in the period waited for its first operator}.
+def _add_arrivals(report: dict[int, SourceStats], rows, zone: tzinfo) -> None:
+    """Count each source's contacts, their arrivals by hour, and how long they waited for an operator.
 
-    A contact still waiting counts the time it has waited so far (one closed unassigned,
-    until it was closed).
+    A contact still waiting counts the time it has waited so far (one closed
+    unassigned, until it was closed).
     """
     now = utcnow()
     waits: dict[int, list[float]] = defaultdict(list)
-    rows = session.execute(_first_assignments(start, end, source_ids))
     for source_id, created_at, first_at, closed_at in rows:
+        stats = report[source_id]
+        stats.contacts += 1
+        stats.arrivals_by_hour[created_at.astimezone(zone).hour] += 1
         until = first_at or closed_at or now
         waits[source_id].append(max((until - created_at).total_seconds(), 0.0))
-    return {source_id: sorted(values) for source_id, values in waits.items()}
+    for source_id, values in waits.items():
+        values.sort()
+        report[source_id].waited_seconds_p50 = _whole(percentile(values, 0.5))
+        report[source_id].waited_seconds_p90 = _whole(percentile(values, 0.9))
 
 
 # --- The charts of the stats page ---------------------------------------------
 
 
-def arrivals_by_hour(session, start, end, source_id: int, zone: tzinfo) -> list[int]:
-    """Contacts of the source created in the period, by hour of the day (0–23) in ``zone``."""
-    counts = [0] * 24
-    created = session.execute(
-        select(Contact.created_at).where(
-            Contact.source_id == source_id, Contact.created_at >= start, Contact.created_at < end
-        )
-    ).scalars()
-    for moment in created:
-        counts[moment.astimezone(zone).hour] += 1
-    return counts
-
-
-def operator_times(session, start, end, source_id: int) -> list[OperatorTimes]:
-    """Per operator of the source: median first-response and handling time of contacts in the period.
+def operator_times(session, start, end, source_ids, names: dict[int, str]) -> dict[int, list[OperatorTimes]]:
+    """{source id: per operator, median first-response and handling time in the period}; one query.
 
     First response: assigned → in progress, for contacts that started in the period;
     handling: assigned → closed, for contacts closed in the period.
     """
     rows = session.execute(
-        select(Contact.operator_id, Contact.assigned_at, Contact.started_at, Contact.closed_at)
-        .where(Contact.source_id == source_id, Contact.operator_id.is_not(None))
+        select(
+            Contact.source_id, Contact.operator_id, Contact.assigned_at, Contact.started_at, Contact.closed_at
+        )
+        .where(Contact.source_id.in_(source_ids), Contact.operator_id.is_not(None))
         .where(
             ((Contact.started_at >= start) & (Contact.started_at < end))
             | ((Contact.closed_at >= start) & (Contact.closed_at < end))
         )
     ).all()
-    responses: dict[int, list[float]] = defaultdict(list)
-    handling: dict[int, list[float]] = defaultdict(list)
-    for operator_id, assigned_at, started_at, closed_at in rows:
+    responses: dict[tuple[int, int], list[float]] = defaultdict(list)
+    handling: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for source_id, operator_id, assigned_at, started_at, closed_at in rows:
+        key = (source_id, operator_id)
         if started_at and assigned_at and start <= started_at < end and started_at >= assigned_at:
-            responses[operator_id].append((started_at - assigned_at).total_seconds())
+            responses[key].append((started_at - assigned_at).total_seconds())
         if closed_at and assigned_at and start <= closed_at < end:
-            handling[operator_id].append((closed_at - assigned_at).total_seconds())
-    names = _operator_names(session)
-    return [
-        OperatorTimes(
-            operator_id,
-            names.get(operator_id, str(operator_id)),
-            percentile(sorted(responses[operator_id]), 0.5),
-            percentile(sorted(handling[operator_id]), 0.5),
-            len(handling[operator_id]),
-        )
-        for operator_id in sorted(set(responses) | set(handling))
-    ]
+            handling[key].append((closed_at - assigned_at).total_seconds())
+    times: dict[int, list[OperatorTimes]] = {source_id: [] for source_id in source_ids}
+    for source_id, operator_id in sorted(set(responses) | set(handling)):
+        key = (source_id, operator_id)
+        times[source_id].append(OperatorTimes(
+            operator_id, names.get(operator_id, str(operator_id)),
+            percentile(sorted(responses[key]), 0.5),
+            percentile(sorted(handling[key]), 0.5),
+            len(handling[key]),
+        ))
+    return times
 
 
 def sample_times(start: datetime, end: datetime, points: int = 48) -> list[datetime]:
@@ -265,22 +254,19 @@ def load_over_time(session, moments: list[datetime], operator_ids: list[int]) ->
     relevant = select(Contact.id).where(
         Contact.created_at <= last, (Contact.closed_at.is_(None)) | (Contact.closed_at >= first)
     )
+    changes = select(Assignment.at, Assignment.from_operator_id, Assignment.operator_id).where(
+        Assignment.contact_id.in_(relevant), Assignment.at <= last
+    )
+    closings = select(Contact.closed_at, Contact.operator_id, null()).where(
+        Contact.id.in_(relevant), Contact.closed_at.is_not(None), Contact.operator_id.is_not(None)
+    )
     events: list[tuple[datetime, int, int]] = []
-    for at, before, after in session.execute(
-        select(Assignment.at, Assignment.from_operator_id, Assignment.operator_id).where(
-            Assignment.contact_id.in_(relevant), Assignment.at <= last
-        )
-    ):
+    # One statement: a change moves the contact from one load to another; a closing ends it.
+    for moment, before, after in session.execute(union_all(changes, closings)):
         if before is not None:
-            events.append((at, before, -1))
+            events.append((moment, before, -1))
         if after is not None:
-            events.append((at, after, +1))
-    for closed_at, operator_id in session.execute(
-        select(Contact.closed_at, Contact.operator_id).where(
-            Contact.id.in_(relevant), Contact.closed_at.is_not(None), Contact.operator_id.is_not(None)
-        )
-    ):
-        events.append((closed_at, operator_id, -1))
+            events.append((moment, after, +1))
     return _loads_at(sorted(events), moments, operator_ids)
 
 

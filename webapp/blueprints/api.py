@@ -228,7 +228,8 @@ def stats():
     if query.source_id is not None:
         existing(Source, query.source_id)
     start, end = insight.resolve_period(query.start, query.to)
-    report = insight.stats_report(db.session, start, end, query.source_id)
+    sources = insight.source_names(db.session, query.source_id)
+    report = insight.stats_report(db.session, start, end, sources, insight.operator_names(db.session))
     sources = [source_stats_json(item) for item in report]
     return jsonify({"from": iso(start), "to": iso(end), "sources": sources})
 
