@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
-from tests.builders import committed, make_operator, make_source
+from tests.builders import make_operator, make_source
+from tests.histories import T0, arrive, at, weighted_history
 from tests.randoms import LeaningRandom, ScriptedRandom
-from webapp import contacts, directory, insight, intake, jobs
+from webapp import contacts, directory, insight, jobs
 from webapp.clock import replaying_at
-from webapp.database import write_transaction
 from webapp.distribution import SYSTEM
 from webapp.extensions import db
 from webapp.fairness import beyond_chance, pick_chances, poisson_binomial, two_sided_p_value
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def arrive(source_id, at, rng=None, external_id=None):
-    """A contact received at ``at`` through the real intake, picked with ``rng``."""
-    with replaying_at(at), write_transaction(db.session):
-        fields = intake.ContactFields(source_id=source_id, external_id=external_id or f"x-{at.timestamp()}")
-        return intake.receive_contact(db.session, fields, SYSTEM, rng=rng).id
-
-
-def at(moment, change, *args, **kwargs):
-    with replaying_at(moment):
-        return committed(change, *args, **kwargs)
 
 
 def report_of(start, end, source_id=None):
@@ -104,11 +90,8 @@ def test_waiting_first_response_and_handling_times(app):
     assert stats.arrivals_by_hour[9] == 2
 
 
-def history(rng, picks=400):
-    anna, boris, vera = (make_operator(name, limit=10_000) for name in ("Anna", "Boris", "Vera"))
-    source = make_source("Telegram", weights={anna: 3, boris: 5, vera: 2})
-    for number in range(picks):
-        arrive(source.id, T0 + timedelta(minutes=number), rng, external_id=f"h-{number}")
+def history(rng):
+    source = weighted_history(rng)
     return shares(report_of(T0, T0 + timedelta(days=1)), source.id)
 
 

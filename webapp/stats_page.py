@@ -129,10 +129,10 @@ def source_sections(session, period: Period, sources: list[tuple[int, str]], zon
     ]
 
 
-def load_section(session, period: Period, sections: list[SourceSection], zone) -> tuple[list, dict, dict]:
-    """(moments, {operator name: loads}, chart) of the operators listed in ``sections``."""
+def load_section(session, period: Period, sections: list[SourceSection], zone) -> tuple[dict, dict]:
+    """({operator name: loads}, chart) of the operators in ``sections``; the chart's labels head the table."""
     names = {share.operator_id: share.name for s in sections for share in s.stats.operators}
     moments = insight.sample_times(period.start, min(period.end, utcnow()))
     series = insight.load_over_time(session, moments, sorted(names))
     rows = {names[operator_id]: loads for operator_id, loads in series.items()}
-    return moments, rows, load_chart(moments, series, names, zone)
+    return rows, load_chart(moments, series, names, zone)

@@ -82,6 +82,7 @@ EXPECTED = {
     # Dashboard pages: managers and supervisors.
     ("overview.index", "GET"): STAFF_READ,
     ("overview.stats", "GET"): STAFF_READ,
+    ("overview.stats_export", "GET"): STAFF_READ,
     ("board.index", "GET"): STAFF_READ,
     ("board.assign_form", "GET"): STAFF_READ,
     ("board.export_csv", "GET"): STAFF_READ,
@@ -123,6 +124,7 @@ EXPECTED = {
     ("api.list_leads", "GET"): ADMIN_API_READ,
     ("api.get_lead", "GET"): ADMIN_API_READ,
     ("api.list_duplicates", "GET"): ADMIN_API_READ,
+    ("api.stats", "GET"): ADMIN_API_READ,
     ("api.merge_lead", "POST"): ADMIN_API,
     ("api.create_operator", "POST"): ADMIN_API,
     ("api.list_operators", "GET"): ADMIN_API_READ,

@@ -49,6 +49,7 @@ DASHBOARD_ARGUMENTS = {
                 "intake_per_minute", "wait_target_minutes"),
     "settings": ("locale", "next", "timezone"),
     "leads": ("into", "lead_id"),
+    "overview": ("period", "from", "to", "source"),
 }
 
 # Signing in and out read only text (username, password, next: no number to misread), and

@@ -60,7 +60,7 @@ def stats_page():
     all_sources = db.session.execute(select(Source).order_by(Source.name)).scalars().all()
     chosen = [(s.id, s.name) for s in sorted(all_sources, key=lambda s: s.id) if source_id in (None, s.id)]
     sections = insight_page.source_sections(db.session, period, chosen, zone)
-    moments, loads, load_chart = insight_page.load_section(db.session, period, sections, zone)
+    loads, load_chart = insight_page.load_section(db.session, period, sections, zone)
     return render_template(
         "overview/stats.html",
         days=days,
@@ -73,7 +73,6 @@ def stats_page():
         source_id=source_id,
         error=error,
         sections=sections,
-        load_moments=moments,
         loads=loads,
         load_chart=load_chart,
     )
