@@ -123,3 +123,21 @@ def weight_plan_json(plan) -> dict:
         "reverted_at": iso(plan.reverted_at),
         "created_at": iso(plan.created_at),
     }
+
+
+def _outcome_operators(outcome, operator_ids) -> list[dict]:
+    return [
+        {"operator_id": op, "share": outcome.share(op), "peak_load": outcome.peak_load.get(op, 0)}
+        for op in operator_ids
+    ]
+
+
+def simulation_json(outcome, actual, operator_ids) -> dict:
+    """The replay (``webapp.simulator.Outcome``) for ``operator_ids``, and what really happened beside it."""
+    real_ids = sorted(set(actual.assigned) | set(actual.peak_load))
+    return {
+        "contacts": outcome.contacts,
+        "operators": _outcome_operators(outcome, sorted(operator_ids)),
+        "waited": outcome.waited,
+        "actual": {"operators": _outcome_operators(actual, real_ids), "waited": actual.waited},
+    }

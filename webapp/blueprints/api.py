@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, insight, intake, jobs, leads
+from webapp import directory, insight, intake, jobs, leads, simulator
 from webapp.api_schemas import (
     AssignmentList,
     ContactCreate,
@@ -31,6 +31,8 @@ from webapp.api_schemas import (
     OperatorUpdate,
     RedistributeOut,
     RedistributeRequest,
+    SimulationOut,
+    SimulationRequest,
     SourceCreate,
     SourceList,
     SourceOut,
@@ -61,6 +63,7 @@ from webapp.serializers import (
     iso,
     lead_json,
     operator_json,
+    simulation_json,
     source_json,
     source_stats_json,
 )
@@ -232,6 +235,19 @@ def stats():
     report = insight.stats_report(db.session, start, end, sources, insight.operator_names(db.session))
     sources = [source_stats_json(item) for item in report]
     return jsonify({"from": iso(start), "to": iso(end), "sources": sources})
+
+
+@bp.post("/sources/<int:source_id>/simulate")
+@operation("Replay the source's last days under other weights and limits", SimulationOut,
+           body=SimulationRequest)
+def simulate(source_id):
+    """The real arrivals and closings of the last ``days`` replayed in a sandbox; nothing is saved."""
+    existing(Source, source_id)
+    fields, _ = parse_body(SimulationRequest)
+    weights = [(item.operator_id, item.weight) for item in fields.weights]
+    limits = {int(operator_id): limit for operator_id, limit in fields.limits.items()}
+    outcome, actual = simulator.simulate(db.session, source_id, weights, limits, fields.days)
+    return jsonify(simulation_json(outcome, actual, [op for op, weight in weights if weight > 0]))
 
 
 # --- Contacts ------------------------------------------------------------------
