@@ -1,4 +1,4 @@
-"""The what-if simulator: the fast replay equals a brute-force one, draw for draw, and reads the real traffic."""
+"""The what-if simulator: the replay equals a brute-force one, draw for draw, and reads the real traffic."""
 
 from __future__ import annotations
 
@@ -15,55 +15,63 @@ from webapp.extensions import db
 from webapp.models import Contact
 
 
-def brute_force(traffic: simulator.Traffic, weights: dict, limits: dict, rng: random.Random) -> simulator.Outcome:
+class BruteForce:
     """The replay's rules, done the slow way: every load counted afresh from every contact's state."""
-    rows = [{"number": -len(traffic.held) + n, "op": op, "closes": closes, "state": "held"}
-            for n, (op, closes) in enumerate(traffic.held)]
-    assigned, peak, waited = {}, {}, 0
 
-    def load(op):
-        return sum(1 for row in rows if row["state"] == "held" and row["op"] == op)
+    def __init__(self, traffic: simulator.Traffic, weights: dict, limits: dict, rng: random.Random):
+        self.weights, self.limits, self.rng = weights, limits, rng
+        self.rows = [{"number": n - len(traffic.held), "op": op, "closes": closes, "state": "held"}
+                     for n, (op, closes) in enumerate(traffic.held)]
+        self.assigned, self.waited = {}, 0
+        self.peak = {op: self.load(op) for op, _closes in traffic.held}
 
-    def pick():
-        eligible = [op for op in sorted(weights) if weights[op] > 0 and load(op) < limits.get(op, 0)]
+    def load(self, op):
+        return sum(1 for row in self.rows if row["state"] == "held" and row["op"] == op)
+
+    def pick(self):
+        eligible = [op for op in sorted(self.weights)
+                    if self.weights[op] > 0 and self.load(op) < self.limits.get(op, 0)]
         if not eligible:
             return None
-        point, running = rng.randrange(sum(weights[op] for op in eligible)), 0
+        point, running = self.rng.randrange(sum(self.weights[op] for op in eligible)), 0
         for op in eligible:
-            running += weights[op]
+            running += self.weights[op]
             if point < running:
                 return op
 
-    def give(row, op):
-        row.update(op=op, state="held")
-        assigned[op] = assigned.get(op, 0) + 1
-
-    for op in {op for op, _closes in traffic.held}:
-        peak[op] = load(op)
-    def close_due(moment):
-        while due := sorted((row["closes"], row["number"]) for row in rows
-                            if row["state"] != "closed" and row["closes"] is not None and row["closes"] <= moment):
-            row = next(row for row in rows if row["number"] == due[0][1])
-            was_held, row["state"] = row["state"] == "held", "closed"
-            while was_held and (queue := [row for row in rows if row["state"] == "waiting"]):
-                op = pick()
-                if op is None:
-                    break
-                give(min(queue, key=lambda row: row["number"]), op)
-                peak[op] = max(peak.get(op, 0), load(op))
-
-    for number, (arrives_at, closes_at) in enumerate(traffic.arrivals):
-        close_due(arrives_at)
-        row = {"number": number, "op": None, "closes": closes_at, "state": "waiting"}
-        rows.append(row)
-        op = pick()
+    def give(self, row) -> bool:
+        op = self.pick()
         if op is None:
-            waited += 1
-        else:
-            give(row, op)
-            peak[op] = max(peak.get(op, 0), load(op))
-    close_due(datetime.max.replace(tzinfo=UTC))
-    return simulator.Outcome(len(traffic.arrivals), assigned, peak, waited)
+            return False
+        row.update(op=op, state="held")
+        self.assigned[op] = self.assigned.get(op, 0) + 1
+        self.peak[op] = max(self.peak.get(op, 0), self.load(op))
+        return True
+
+    def due(self, moment):
+        return sorted((row["closes"], row["number"]) for row in self.rows
+                      if row["state"] != "closed" and row["closes"] is not None and row["closes"] <= moment)
+
+    def close_due(self, moment):
+        while due := self.due(moment):
+            row = next(row for row in self.rows if row["number"] == due[0][1])
+            was_held, row["state"] = row["state"] == "held", "closed"
+            while was_held and (queue := [row for row in self.rows if row["state"] == "waiting"]):
+                if not self.give(min(queue, key=lambda row: row["number"])):
+                    break
+
+    def run(self, arrivals) -> simulator.Outcome:
+        for number, (arrives_at, closes_at) in enumerate(arrivals):
+            self.close_due(arrives_at)
+            row = {"number": number, "op": None, "closes": closes_at, "state": "waiting"}
+            self.rows.append(row)
+            self.waited += not self.give(row)
+        self.close_due(datetime.max.replace(tzinfo=UTC))
+        return simulator.Outcome(len(arrivals), self.assigned, self.peak, self.waited)
+
+
+def brute_force(traffic, weights, limits, rng) -> simulator.Outcome:
+    return BruteForce(traffic, weights, limits, rng).run(traffic.arrivals)
 
 
 def random_traffic(seed: int) -> tuple[simulator.Traffic, dict, dict]:
@@ -71,10 +79,12 @@ def random_traffic(seed: int) -> tuple[simulator.Traffic, dict, dict]:
     arrivals = []
     for _ in range(250):
         arrives = T0 + timedelta(minutes=rng.randrange(600))
-        closes = None if rng.random() < 0.1 else arrives + timedelta(minutes=rng.choice([0, 5, 30, 60, 240]))
+        lasts = timedelta(minutes=rng.choice([0, 5, 30, 60, 240]))
+        closes = None if rng.random() < 0.1 else arrives + lasts
         arrivals.append((arrives, closes))
     arrivals.sort(key=lambda arrival: arrival[0])
-    held = [(rng.randrange(1, 5), T0 + timedelta(minutes=rng.randrange(200))) for _ in range(rng.randrange(4))]
+    held = [(rng.randrange(1, 5), T0 + timedelta(minutes=rng.randrange(200)))
+            for _ in range(rng.randrange(4))]
     weights = {op: rng.randrange(0, 6) for op in range(1, 5)}
     limits = {op: rng.randrange(1, 8) for op in range(1, 5)}
     return simulator.Traffic(arrivals, held), weights, limits
@@ -86,7 +96,10 @@ def test_the_replay_equals_the_brute_force_replay(seed):
     fast = simulator.replay(traffic, weights, limits, random.Random(seed))
     slow = brute_force(traffic, weights, limits, random.Random(seed))
     assert fast.assigned == slow.assigned and fast.waited == slow.waited
-    assert {op: n for op, n in fast.peak_load.items() if n} == {op: n for op, n in slow.peak_load.items() if n}
+    def peaks(outcome):
+        return {op: n for op, n in outcome.peak_load.items() if n}
+
+    assert peaks(fast) == peaks(slow)
 
 
 def test_nobody_is_ever_over_the_limit_and_zero_weights_get_nothing():
@@ -106,11 +119,15 @@ def test_the_source_traffic_as_it_really_happened(app):
     at(T0 + timedelta(minutes=5), contacts.change_status, first, "closed")
     with replaying_at(T0 + timedelta(minutes=5)):
         jobs.drain(db.session, [source.id])
-    with replaying_at(T0 + timedelta(hours=1)):
-        same, actual = simulator.simulate(db.session, source.id, [(dina.id, 1)], {}, 1, random.Random(3))
-        wider, _ = simulator.simulate(db.session, source.id, [(dina.id, 1)], {dina.id: 2}, 1, random.Random(3))
-        shared, _ = simulator.simulate(db.session, source.id, [(dina.id, 1), (oleg.id, 1)], {}, 1, random.Random(3))
-    assert (actual.contacts, actual.assigned, actual.peak_load[dina.id], actual.waited) == (2, {dina.id: 2}, 1, 1)
+    def replay(weights, limits):
+        with replaying_at(T0 + timedelta(hours=1)):
+            return simulator.simulate(db.session, source.id, weights, limits, 1, random.Random(3))
+
+    same, actual = replay([(dina.id, 1)], {})
+    wider, _ = replay([(dina.id, 1)], {dina.id: 2})
+    shared, _ = replay([(dina.id, 1), (oleg.id, 1)], {})
+    assert (actual.contacts, actual.assigned, actual.peak_load[dina.id]) == (2, {dina.id: 2}, 1)
+    assert actual.waited == 1
     assert (same.assigned, same.peak_load[dina.id], same.waited) == ({dina.id: 2}, 1, 1)
     assert (wider.assigned, wider.peak_load[dina.id], wider.waited) == ({dina.id: 2}, 2, 0)
     assert shared.waited == 0 and sum(shared.assigned.values()) == 2
@@ -126,8 +143,8 @@ def test_the_database_replay_equals_the_brute_force_replay(app):
             at(T0 + timedelta(minutes=3 * number + 1), contacts.change_status, contact_id, "closed")
     end = T0 + timedelta(days=1)
     rows = db.session.execute(Contact.__table__.select().order_by(Contact.created_at, Contact.id)).all()
-    traffic = simulator.Traffic([(row.created_at.replace(tzinfo=T0.tzinfo),
-                                  row.closed_at and row.closed_at.replace(tzinfo=T0.tzinfo)) for row in rows], [])
+    traffic = simulator.Traffic([(row.created_at.replace(tzinfo=UTC), row.closed_at and row.closed_at.replace(
+        tzinfo=UTC)) for row in rows], [])
     with replaying_at(end):
         outcome, _actual = simulator.simulate(db.session, source.id, [(anna.id, 2), (boris.id, 1)],
                                               {boris.id: 1}, 2, random.Random(5))
