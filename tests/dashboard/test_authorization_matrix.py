@@ -125,6 +125,7 @@ EXPECTED = {
     ("api.get_lead", "GET"): ADMIN_API_READ,
     ("api.list_duplicates", "GET"): ADMIN_API_READ,
     ("api.stats", "GET"): ADMIN_API_READ,
+    ("api.simulate", "POST"): ADMIN_API,
     ("api.merge_lead", "POST"): ADMIN_API,
     ("api.create_operator", "POST"): ADMIN_API,
     ("api.list_operators", "GET"): ADMIN_API_READ,
@@ -208,6 +209,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.create_source": {"name": unique},
         "api.replace_weights": {"weights": [{"operator_id": world["anna"], "weight": 2}]},
         "api.update_source": {"sticky_days": 3},
+        "api.simulate": {"weights": [{"operator_id": world["anna"], "weight": 2}], "days": 3},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},
