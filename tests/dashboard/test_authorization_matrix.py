@@ -21,9 +21,13 @@ Expected outcomes:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source, make_token, make_user
+from tests.builders import committed, make_contact, make_operator, make_source, make_token, make_user
+from webapp import weight_plans
+from webapp.distribution import SYSTEM
 
 LOGIN = "login"
 OK = "ok"
@@ -126,6 +130,9 @@ EXPECTED = {
     ("api.list_duplicates", "GET"): ADMIN_API_READ,
     ("api.stats", "GET"): ADMIN_API_READ,
     ("api.simulate", "POST"): ADMIN_API,
+    ("api.create_weight_plan", "POST"): ADMIN_API,
+    ("api.list_weight_plans", "GET"): ADMIN_API_READ,
+    ("api.cancel_weight_plan", "DELETE"): ADMIN_API,
     ("api.merge_lead", "POST"): ADMIN_API,
     ("api.create_operator", "POST"): ADMIN_API,
     ("api.list_operators", "GET"): ADMIN_API_READ,
@@ -176,6 +183,8 @@ def world(app):
     # By the time the walk reaches the contact page, the API has handed the contact to Boris.
     make_user("ola", PASSWORD, "operator", operator_id=boris.id)
     spare_user = make_user("spare", PASSWORD, "manager")
+    future = datetime(2099, 1, 1, tzinfo=UTC)
+    plan = committed(weight_plans.create_plan, source.id, [(anna.id, 2)], future, None, SYSTEM, future)
     return {
         "path": {
             "contact_id": contact.id,
@@ -184,6 +193,7 @@ def world(app):
             "source_id": source.id,
             "token_id": spare_token.id,
             "user_id": spare_user.id,
+            "plan_id": plan.id,
             "filename": "css/app.css",
         },
         "anna": anna.id,
@@ -210,6 +220,8 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.replace_weights": {"weights": [{"operator_id": world["anna"], "weight": 2}]},
         "api.update_source": {"sticky_days": 3},
         "api.simulate": {"weights": [{"operator_id": world["anna"], "weight": 2}], "days": 3},
+        "api.create_weight_plan": {"weights": [{"operator_id": world["anna"], "weight": 2}],
+                                   "start": "2100-01-01T00:00:00Z", "end": None},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, insight, intake, jobs, leads, simulator
+from webapp import directory, insight, intake, jobs, leads, simulator, weight_plans
 from webapp.api_schemas import (
     AssignmentList,
     ContactCreate,
@@ -39,6 +39,9 @@ from webapp.api_schemas import (
     SourceUpdate,
     StatsOut,
     StatsQuery,
+    WeightPlanCreate,
+    WeightPlanList,
+    WeightPlanOut,
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
@@ -51,6 +54,7 @@ from webapp.blueprints.api_requests import (
     rate_limit_unset,
     require_token,
 )
+from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
@@ -66,6 +70,7 @@ from webapp.serializers import (
     simulation_json,
     source_json,
     source_stats_json,
+    weight_plan_json,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -248,6 +253,43 @@ def simulate(source_id):
     limits = {int(operator_id): limit for operator_id, limit in fields.limits.items()}
     outcome, actual = simulator.simulate(db.session, source_id, weights, limits, fields.days)
     return jsonify(simulation_json(outcome, actual, [op for op, weight in weights if weight > 0]))
+
+
+@bp.post("/sources/<int:source_id>/weight-plans")
+@operation("Plan a weight set for a period of the source", WeightPlanOut, status=201, body=WeightPlanCreate,
+           errors=(409,))
+def create_weight_plan(source_id):
+    """Applied by the sweep at start (at once when start is past), the weights before it back at end."""
+    existing(Source, source_id)
+    fields, _ = parse_body(WeightPlanCreate)
+    weights = [(item.operator_id, item.weight) for item in fields.weights]
+    with write_transaction(db.session):
+        plan_id = weight_plans.create_plan(
+            db.session, source_id, weights, fields.start, fields.end, api_actor(), utcnow()
+        ).id
+    jobs.apply_weight_plans(db.session)  # a plan that starts now applies now
+    return jsonify(weight_plan_json(weight_plans.get_plan(db.session, source_id, plan_id))), 201
+
+
+@bp.get("/sources/<int:source_id>/weight-plans")
+@operation("List the source's weight plans", WeightPlanList)
+def list_weight_plans(source_id):
+    """Every plan of the source, the latest start first."""
+    existing(Source, source_id)
+    plans = weight_plans.source_plans(db.session, source_id)
+    return jsonify(items=[weight_plan_json(plan) for plan in plans])
+
+
+@bp.delete("/sources/<int:source_id>/weight-plans/<int:plan_id>")
+@operation("Cancel a weight plan", None, status=204, errors=(409,))
+def cancel_weight_plan(source_id, plan_id):
+    """A scheduled plan never applies; an active one ends now and the weights before it come back."""
+    existing(Source, source_id)
+    with write_transaction(db.session):
+        change = weight_plans.cancel_plan(db.session, source_id, plan_id, utcnow())
+    if change is not None:
+        jobs.after_weights_change(db.session, change.source_id, change.weights_before)
+    return "", 204
 
 
 # --- Contacts ------------------------------------------------------------------
