@@ -17,6 +17,8 @@ from webapp.i18n import localtime
 CONTACT_STATUS_LABELS = {"new": _l("new"), "in_progress": _l("in progress"), "closed": _l("closed")}
 OPERATOR_STATUS_LABELS = {"active": _l("active"), "inactive": _l("inactive")}
 ROLE_LABELS = {"supervisor": _l("supervisor"), "manager": _l("manager"), "operator": _l("operator")}
+PLAN_STATUS_LABELS = {"scheduled": _l("scheduled"), "active": _l("active now"), "done": _l("done"),
+                      "cancelled": _l("cancelled"), "missed": _l("missed")}
 # OperatorLoad.state -> (label, badge class)
 OPERATOR_STATES = {
     "inactive": (_l("inactive"), "badge-muted"),
@@ -124,5 +126,6 @@ def register_template_helpers(app) -> None:
         operator_status_labels=OPERATOR_STATUS_LABELS,
         operator_states=OPERATOR_STATES,
         role_labels=ROLE_LABELS,
+        plan_statuses=PLAN_STATUS_LABELS,
     )
     app.jinja_env.filters["age"] = age

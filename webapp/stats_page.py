@@ -136,3 +136,16 @@ def load_section(session, period: Period, sections: list[SourceSection], zone) -
     series = insight.load_over_time(session, moments, sorted(names))
     rows = {names[operator_id]: loads for operator_id, loads in series.items()}
     return rows, load_chart(moments, series, names, zone)
+
+
+def simulation_chart(outcome, actual, names: dict[int, str]) -> dict:
+    """Shares of the replay beside the real ones, per operator of the sandbox or of the real history."""
+    ids = sorted(set(outcome.peak_load) | set(actual.assigned), key=lambda op: names.get(op, str(op)))
+    return {
+        "type": "bar",
+        "labels": [names.get(op, str(op)) for op in ids],
+        "datasets": [
+            {"label": _("Would have got"), "data": [round(outcome.share(op) * 100, 1) for op in ids]},
+            {"label": _("Really got"), "data": [round(actual.share(op) * 100, 1) for op in ids]},
+        ],
+    }

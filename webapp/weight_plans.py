@@ -67,10 +67,11 @@ def _overlapping(session, source_id: int, start: datetime, end: datetime | None)
     return session.execute(query.limit(1)).scalar_one_or_none()
 
 
-def source_plans(session, source_id: int) -> list[WeightPlan]:
-    """The source's plans, the latest start first."""
+def source_plans(session, source_id: int, limit: int | None = None) -> list[WeightPlan]:
+    """The source's plans (the latest ``limit``), the latest start first."""
     query = select(WeightPlan).where(WeightPlan.source_id == source_id)
-    return list(session.execute(query.order_by(WeightPlan.start.desc(), WeightPlan.id.desc())).scalars())
+    query = query.order_by(WeightPlan.start.desc(), WeightPlan.id.desc()).limit(limit)
+    return list(session.execute(query).scalars())
 
 
 def get_plan(session, source_id: int, plan_id: int) -> WeightPlan:

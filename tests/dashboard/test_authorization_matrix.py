@@ -117,6 +117,11 @@ EXPECTED = {
     ("sources.set_routing", "POST"): SUPERVISOR_WRITE,
     ("sources.create_token", "POST"): SUPERVISOR_WRITE,
     ("sources.revoke_token", "POST"): SUPERVISOR_WRITE,
+    # A source's "try it" mode: staff look; supervisors apply, plan and cancel.
+    ("sandbox.try_weights", "GET"): STAFF_READ,
+    ("sandbox.apply_weights", "POST"): SUPERVISOR_WRITE,
+    ("sandbox.create_plan", "POST"): SUPERVISOR_WRITE,
+    ("sandbox.cancel_plan", "POST"): SUPERVISOR_WRITE,
     # The API: bearer tokens only; a session cookie is never enough.
     ("api.create_contact", "POST"): row(401, 201, 201, 401, 401, 401),
     ("api.list_contacts", "GET"): BOT_API_READ,
@@ -234,6 +239,8 @@ def request_body(endpoint: str, world: dict, caller: str):
         "sources.set_weight": {"weight": "3"},
         "sources.set_routing": {"auto_drain": "true", "sticky_days": "3"},
         "sources.create_token": {"name": unique},
+        "sandbox.apply_weights": {f"weight-{world['anna']}": "2"},
+        "sandbox.create_plan": {f"weight-{world['anna']}": "2", "start": "2100-01-01T00:00"},
     }
     if endpoint.startswith("api."):
         return json_bodies.get(endpoint), None

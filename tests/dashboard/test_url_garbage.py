@@ -50,6 +50,7 @@ DASHBOARD_ARGUMENTS = {
     "settings": ("locale", "next", "timezone"),
     "leads": ("into", "lead_id"),
     "overview": ("period", "from", "to", "source"),
+    "sandbox": ("days", "start", "end", "weight-1", "limit-1"),
 }
 
 # Signing in and out read only text (username, password, next: no number to misread), and
