@@ -27,7 +27,7 @@ def test_thirty_days_with_a_skewed_week_the_flag_catches(app):
 
     statuses = counts(Contact.status)
     assert statuses["closed"] > 400 and statuses.get("new", 0) + statuses.get("in_progress", 0) > 0
-    assert counts(Assignment.trigger)["drain"] > 0  # contacts waited for someone to come on shift or close one
+    assert counts(Assignment.trigger)["drain"] > 0  # some waited for a shift to start or a contact to close
     assert counts(Operator.status) == {"active": 4, "inactive": 1}  # Vera left
 
     def report(days):
