@@ -30,7 +30,14 @@ OPERATOR_STATES = {
 
 def age(moment: datetime, now: datetime) -> str:
     """How long ago ``moment`` was, in its largest whole unit: "42 s", "5 min", "3 h", "4 d"."""
-    seconds = max(0, int((now - moment).total_seconds()))
+    return duration((now - moment).total_seconds())
+
+
+def duration(seconds: float | None) -> str:
+    """A span of seconds in its largest whole unit ("42 s", "5 min", "3 h", "4 d"); "—" for None."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
     if seconds < 60:
         return ngettext("%(num)d s", "%(num)d s", seconds)
     if seconds < 3600:
@@ -129,3 +136,4 @@ def register_template_helpers(app) -> None:
         plan_statuses=PLAN_STATUS_LABELS,
     )
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["duration"] = duration

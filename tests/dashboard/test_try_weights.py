@@ -90,3 +90,14 @@ def test_a_plan_that_cannot_be_is_explained(supervisor, floor):
                 status=422)
     assert page.one("[data-testid=error-start]")
     assert db.session.query(WeightPlan).count() == 0
+
+
+def test_an_overlapping_plan_is_refused_in_words(supervisor, floor):
+    anna, _boris, source = floor
+    start = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    form = {f"weight-{anna.id}": "1", "start": start}
+    assert supervisor.post(f"/sources/{source.id}/weight-plans", data=form).status_code == 302
+    page = post(supervisor, f"/sources/{source.id}/weight-plans", form, status=422)
+    assert page.text("[data-testid=error-plan]") == (
+        "Another weight plan of this source overlaps that period; cancel it first."
+    )
