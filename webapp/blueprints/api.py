@@ -229,7 +229,8 @@ def replace_weights(source_id):
 
 
 @bp.get("/stats")
-@operation("Target against actual per operator, and waiting, per source", StatsOut, query=StatsQuery)
+@operation("Target against actual per operator, and waiting, per source", StatsOut, query=StatsQuery,
+           errors=(404,))
 def stats():
     """Each source's contacts, waiting percentiles and per-operator fairness over a period."""
     query = parse_query(StatsQuery)
