@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import func, null, select, union_all
 
+from webapp.bulk_reads import collector_paused, plain_rows
 from webapp.clock import utcnow
 from webapp.errors import InvalidError
 from webapp.fairness import beyond_chance, percentile, pick_chances, tally_picks
@@ -77,6 +78,7 @@ def resolve_period(start: datetime | None, end: datetime | None) -> tuple[dateti
     return start, end
 
 
+@collector_paused()
 def stats_report(session, start: datetime, end: datetime, sources: list[tuple[int, str]],
                  names: dict[int, str], zone: tzinfo = UTC) -> list[SourceStats]:
     """The ``sources`` ((id, name) pairs) with their contacts, waiting and fairness in ``[start, end)``.
@@ -87,7 +89,7 @@ def stats_report(session, start: datetime, end: datetime, sources: list[tuple[in
     """
     report = {source_id: SourceStats(source_id, name) for source_id, name in sources}
     ids = list(report)
-    _add_arrivals(report, session.execute(_first_assignments(start, end, ids)).all(), zone)
+    _add_arrivals(report, plain_rows(session, _first_assignments(start, end, ids)), zone)
     picks = _weighted_picks(session, start, end, ids)
     for source_id, listed in _listed_operators(session, ids, picks).items():
         count, tallies = tally_picks(picks.get(source_id, []))
@@ -129,13 +131,14 @@ def _whole(seconds: float | None) -> int | None:
 
 def _weighted_picks(session, start, end, source_ids) -> dict[int, list[tuple[int, dict[int, float]]]]:
     """{source id: [(chosen operator, chances)…]} of the weighted automatic picks in the period."""
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         select(Contact.source_id, Assignment.operator_id, Assignment.candidates)
         .join(Contact, Contact.id == Assignment.contact_id)
         .where(Assignment.rule == "weighted", Assignment.at >= start, Assignment.at < end)
         .where(Contact.source_id.in_(source_ids))
-        .order_by(Assignment.id)
-    ).all()
+        .order_by(Assignment.id),
+    )
     picks: dict[int, list] = defaultdict(list)
     for source_id, operator_id, candidates in rows:
         picks[source_id].append((operator_id, pick_chances(candidates)))
@@ -158,17 +161,16 @@ def _listed_operators(session, source_ids, picks) -> dict[int, list[int]]:
 
 
 def _first_assignments(start, end, source_ids):
-    """Each contact created in the period with the time it first got an operator (NULL: never)."""
-    first = (
-        select(Assignment.contact_id, func.min(Assignment.at).label("first_at"))
-        .where(Assignment.operator_id.is_not(None))
-        .group_by(Assignment.contact_id)
-        .subquery()
-    )
+    """Each contact created in the period with the time it first got an operator (NULL: never).
+
+    Grouped per contact of the period (ix_contacts_created_at, then each one's records by
+    ix_assignments_contact_id_id), never over the whole assignments table.
+    """
     return (
-        select(Contact.source_id, Contact.created_at, first.c.first_at, Contact.closed_at)
-        .outerjoin(first, first.c.contact_id == Contact.id)
+        select(Contact.source_id, Contact.created_at, func.min(Assignment.at), Contact.closed_at)
+        .outerjoin(Assignment, (Assignment.contact_id == Contact.id) & Assignment.operator_id.is_not(None))
         .where(Contact.created_at >= start, Contact.created_at < end, Contact.source_id.in_(source_ids))
+        .group_by(Contact.id, Contact.source_id, Contact.created_at, Contact.closed_at)
     )
 
 
@@ -195,13 +197,15 @@ def _add_arrivals(report: dict[int, SourceStats], rows, zone: tzinfo) -> None:
 # --- The charts of the stats page ---------------------------------------------
 
 
+@collector_paused()
 def operator_times(session, start, end, source_ids, names: dict[int, str]) -> dict[int, list[OperatorTimes]]:
     """{source id: per operator, median first-response and handling time in the period}; one query.
 
     First response: assigned → in progress, for contacts that started in the period;
     handling: assigned → closed, for contacts closed in the period.
     """
-    rows = session.execute(
+    rows = plain_rows(
+        session,
         select(
             Contact.source_id, Contact.operator_id, Contact.assigned_at, Contact.started_at, Contact.closed_at
         )
@@ -209,8 +213,8 @@ def operator_times(session, start, end, source_ids, names: dict[int, str]) -> di
         .where(
             ((Contact.started_at >= start) & (Contact.started_at < end))
             | ((Contact.closed_at >= start) & (Contact.closed_at < end))
-        )
-    ).all()
+        ),
+    )
     responses: dict[tuple[int, int], list[float]] = defaultdict(list)
     handling: dict[tuple[int, int], list[float]] = defaultdict(list)
     for source_id, operator_id, assigned_at, started_at, closed_at in rows:
@@ -242,6 +246,7 @@ def sample_times(start: datetime, end: datetime, points: int = 48) -> list[datet
     return moments
 
 
+@collector_paused()
 def load_over_time(session, moments: list[datetime], operator_ids: list[int]) -> dict[int, list[int]]:
     """{operator id: open contacts they held at each moment}, replayed from the assignment records.
 
@@ -262,7 +267,7 @@ def load_over_time(session, moments: list[datetime], operator_ids: list[int]) ->
     )
     events: list[tuple[datetime, int, int]] = []
     # One statement: a change moves the contact from one load to another; a closing ends it.
-    for moment, before, after in session.execute(union_all(changes, closings)):
+    for moment, before, after in plain_rows(session, union_all(changes, closings)):
         if before is not None:
             events.append((moment, before, -1))
         if after is not None:

@@ -18,12 +18,10 @@ replay knows nothing of what other sources gave the same operators. Nothing is s
 from __future__ import annotations
 
 import bisect
-import gc
 import heapq
 import itertools
 import random
 from collections import deque
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -32,6 +30,7 @@ from sqlalchemy import Float, func, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 
+from webapp.bulk_reads import collector_paused, plain_rows
 from webapp.clock import utcnow
 from webapp.directory import check_weight_items
 from webapp.errors import InvalidError
@@ -205,16 +204,16 @@ class Holding(NamedTuple):
 def load_traffic(session, source_id: int, start: datetime, end: datetime) -> tuple[Traffic, list[Holding]]:
     """The traffic of the window and the real holdings, times in epoch seconds; one query.
 
-    A closing after ``end`` has not happened yet. Run on the session's connection (Core):
-    plain rows, without the ORM's per-row work, which would cost more than the replay.
+    A closing after ``end`` has not happened yet.
     """
-    rows = session.connection().execute(
+    rows = plain_rows(
+        session,
         select(epoch_seconds(Contact.created_at), epoch_seconds(Contact.closed_at), Contact.operator_id,
                epoch_seconds(Contact.assigned_at))
         .where(Contact.source_id == source_id, Contact.created_at < end)
         .where(or_(Contact.created_at >= start, Contact.closed_at.is_(None), Contact.closed_at >= start))
-        .order_by(Contact.created_at, Contact.id)
-    ).all()
+        .order_by(Contact.created_at, Contact.id),
+    )
     arrivals, held, holdings = [], [], []
     start_seconds, end_seconds = start.timestamp(), end.timestamp()
     for created_at, closed_at, operator_id, assigned_at in rows:
@@ -255,7 +254,7 @@ def simulate(session, source_id: int, weights: list[tuple[int, int]], limits: di
         errors = [{"field": f"limits.{op}", "message": "no operator with this id"} for op in unknown]
         raise InvalidError("Some limits name unknown operators.", errors)
     start, end = window(days)
-    with _collector_paused():
+    with collector_paused():
         traffic, holdings = load_traffic(session, source_id, start, end)
         rng = rng or random.Random(_seeds.getrandbits(64))
         outcome = replay(traffic, dict(weights), own_limits | limits, rng)
@@ -263,21 +262,6 @@ def simulate(session, source_id: int, weights: list[tuple[int, int]], limits: di
     return outcome, actual
 
 
-@contextmanager
-def _collector_paused():
-    """Python's cycle collector off while the replay builds its 100,000s of tuples.
-
-    Each allocation burst triggers collections that scan every tuple still alive: half
-    the time of a 30-day replay (measured). What is built here holds no cycles, and the
-    collector runs again as soon as the block ends.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def waited_at_intake(session, source_id: int, start: datetime, end: datetime) -> int:
