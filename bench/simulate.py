@@ -33,6 +33,7 @@ class SimulationTiming:
     operators: int
     days: int
     request_seconds: float
+    request_cpu_seconds: float  # the process's CPU time: what another busy process cannot inflate
     replay_seconds: float
     waited: int
 
@@ -95,12 +96,13 @@ def measure_simulation(database_url: str, source_id: int, operator_ids: list[int
             _row, token = create_token(db.session, "bench admin", is_admin=True)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
-        request_best = replay_best = float("inf")
+        request_best = request_cpu = replay_best = float("inf")
         for _ in range(repeats):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             response = client.post(f"/api/v1/sources/{source_id}/simulate", headers=headers,
                                    json={"weights": weights, "days": DAYS})
             request_best = min(request_best, time.perf_counter() - started)
+            request_cpu = min(request_cpu, time.process_time() - started_cpu)
             assert response.status_code == 200, response.get_data(as_text=True)
         body = response.get_json()
         start, end = simulator.window(DAYS)
@@ -112,7 +114,7 @@ def measure_simulation(database_url: str, source_id: int, operator_ids: list[int
             simulator.replay(traffic, sandbox, limits, random.Random(1))
             replay_best = min(replay_best, time.perf_counter() - started)
     return SimulationTiming(
-        body["contacts"], len(operator_ids), DAYS, request_best, replay_best, body["waited"]
+        body["contacts"], len(operator_ids), DAYS, request_best, request_cpu, replay_best, body["waited"]
     )
 
 
@@ -124,12 +126,13 @@ def simulation_section(timing: SimulationTiming) -> list[str]:
         f"`POST /api/v1/sources/{{id}}/simulate` over {timing.days} days of a source with "
         f"{timing.contacts:,} contacts and {timing.operators} operators (SQLite, in process, best of 3):",
         "",
-        "| whole request | replay alone | contacts that waited |",
-        "| ---: | ---: | ---: |",
-        f"| {timing.request_seconds * 1000:.0f} ms | {timing.replay_seconds * 1000:.0f} ms "
-        f"| {timing.waited:,} |",
+        "| whole request | its CPU time | replay alone | contacts that waited |",
+        "| ---: | ---: | ---: | ---: |",
+        f"| {timing.request_seconds * 1000:.0f} ms | {timing.request_cpu_seconds * 1000:.0f} ms "
+        f"| {timing.replay_seconds * 1000:.0f} ms | {timing.waited:,} |",
         "",
-        f"Target: under a second ({verdict}).",
+        f"Target: under a second ({verdict}; the CPU time is what the request itself costs when the "
+        "machine is shared).",
         "",
     ]
 
