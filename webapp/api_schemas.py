@@ -147,8 +147,23 @@ def _utc_in_range(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-# ISO 8601 text (JSON has no time type), so not strict; without an offset it is UTC.
-Timestamp = Annotated[datetime, Field(strict=False), AfterValidator(_utc_in_range)]
+def _iso_time(value) -> datetime:
+    # Only ISO 8601 text: pydantic's lax parsing would also take numbers as Unix times.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time")
+    try:
+        return datetime.fromisoformat(value.strip().upper())  # RFC 3339 allows a lowercase t and z
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date and time") from None
+
+
+# JSON has no time type: ISO 8601 text; without an offset it is UTC.
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_iso_time),
+    AfterValidator(_utc_in_range),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
 
 
 class SimulationRequest(RequestModel):
