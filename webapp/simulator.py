@@ -174,7 +174,8 @@ class epoch_seconds(ColumnElement):  # noqa: N801 - used like a SQL function
 
 @compiles(epoch_seconds)
 def _epoch_default(element, compiler, **kw):
-    return f"EXTRACT(EPOCH FROM {compiler.process(element.column, **kw)})"
+    # PostgreSQL 14+ answers EXTRACT with a numeric (a Decimal in Python): cast to a float.
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.column, **kw)}) AS DOUBLE PRECISION)"
 
 
 @compiles(epoch_seconds, "sqlite")
