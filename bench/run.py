@@ -28,6 +28,7 @@ from bench.generate import fill
 from bench.load import have_wrk
 from bench.pick_cost import measure_pick_cost
 from bench.profile_intake import measure_in_process
+from bench.simulate import run_simulation_bench
 from bench.statements import statements_per_post
 from bench.throughput import measure_server
 
@@ -54,6 +55,7 @@ class Plan:
     small_contacts: int = 5000
     page_repeats: int = 10
     exports: bool = True
+    simulate_contacts: int = 100_000
     # The backend of the in-process profile and the CSV export; the dashboard runs on each of
     # dashboard_backends (it must include detail_backend).
     detail_backend: str = "sqlite"
@@ -78,6 +80,7 @@ QUICK = Plan(
     small_contacts=100,
     page_repeats=2,
     dashboard_backends=("sqlite",),
+    simulate_contacts=500,
 )
 
 
@@ -229,6 +232,10 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
                 data["exports"] = exports(plan, big_url, small_url)
             return report.dashboard_section(factory.backend, *pages)
 
+        def section_6(factory):
+            data["simulation"], lines = run_simulation_bench(factory, plan.simulate_contacts)
+            return lines
+
         outcome.section("1-2. Intake and pick cost", sections_1_2)
         data["dashboards"], data["exports"] = {}, []
         for backend in plan.dashboard_backends:
@@ -237,6 +244,8 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
                     outcome.section("3. Statements and in-process profile", lambda: section_3(factory))
                 outcome.section(f"4. Dashboard ({backend})", lambda: section_4(factory))
         outcome.lines += report.memory_section(data.get("server_runs", []), data["exports"])
+        with _factory(plan.detail_backend, workdir, factories) as factory:
+            outcome.section("6. What-if simulator", lambda: section_6(factory))
 
     outcome.lines[header:header] = report.summary_section(outcome.data)
     outcome.lines.append(

@@ -60,6 +60,7 @@ def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path)
         "## 3. SQL statements",
         "## 4. Dashboard",
         "## 5. Memory",
+        "## 6. What-if simulator",
     ):
         assert heading in text
     results = [result for server in outcome.data["server_runs"] for result in server.results.values()]
@@ -69,6 +70,7 @@ def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path)
     assert all(server.worker_rss_kib for server in outcome.data["server_runs"])
     [(cases, _log)] = outcome.data["statements"].values()
     assert len({count for _label, count, _commits in cases}) == 1
+    assert outcome.data["simulation"].contacts > 0
 
     benchmarks = tmp_path / "BENCHMARKS.md"
     benchmarks.write_text(f"intro\n{publish.START}\nold figures\n{publish.END}\nanalysis\n")

@@ -68,6 +68,9 @@ def register_blueprints(app):
     init_security(app)  # headers on every response, Flask-Login
     for dashboard in (auth, overview, board, contact, operators, sources, settings, leads, users):
         app.register_blueprint(dashboard.bp)
+    from webapp.blueprints import sandbox  # a source's "try it" mode and its weight plans
+
+    app.register_blueprint(sandbox.bp)
 
 
 def register_error_handlers(app):

@@ -7,7 +7,7 @@ generated from the same models, so the docs cannot drift from the code.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -138,6 +138,48 @@ class WeightItem(RequestModel):
 
 class WeightsUpdate(RequestModel):
     weights: Annotated[list[WeightItem], Field(max_length=10_000)]
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    # A time without an offset is UTC; far-off years would overflow the period arithmetic.
+    value = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if not 1970 <= value.year <= 9000:
+        raise ValueError("must be between the years 1970 and 9000")
+    return value.astimezone(UTC)
+
+
+def _iso_time(value) -> datetime:
+    # Only ISO 8601 text: pydantic's lax parsing would also take numbers as Unix times.
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time")
+    try:
+        return datetime.fromisoformat(value.strip().upper())  # RFC 3339 allows a lowercase t and z
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date and time") from None
+
+
+# JSON has no time type: ISO 8601 text; without an offset it is UTC.
+Timestamp = Annotated[
+    datetime,
+    BeforeValidator(_iso_time),
+    AfterValidator(_utc_in_range),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class SimulationRequest(RequestModel):
+    weights: Annotated[list[WeightItem], Field(max_length=10_000)]
+    limits: dict[Annotated[str, Field(pattern=r"^[1-9][0-9]{0,9}$")], ContactLimit] = Field(
+        default_factory=dict,
+        description="max_active_contacts per operator id for the replay; absent ones keep their own.",
+    )
+    days: Integer(1, 90) = 7
+
+
+class WeightPlanCreate(RequestModel):
+    weights: Annotated[list[WeightItem], Field(min_length=1, max_length=10_000)]
+    start: Timestamp
+    end: Timestamp | None = Field(None, description="null: the weights stay (nothing is reverted).")
 
 
 class ContactCreate(RequestModel):
@@ -285,6 +327,71 @@ class RedistributeOut(BaseModel):
     unassigned: int
 
 
+class StatsOperatorOut(BaseModel):
+    operator_id: int
+    name: str
+    assigned: int = Field(description="Weighted automatic picks in the period that chose this operator.")
+    expected: float = Field(description="Sum over the period's weighted picks of this operator's chance.")
+    actual_share: float
+    target_share: float
+    flag: bool = Field(description="assigned differs from expected by more than chance explains (p < 0.001).")
+
+
+class StatsSourceOut(BaseModel):
+    source_id: int
+    name: str
+    contacts: int
+    picks: int = Field(description="Weighted automatic picks in the period.")
+    waited_seconds_p50: int | None
+    waited_seconds_p90: int | None
+    operators: list[StatsOperatorOut]
+
+
+class StatsOut(BaseModel):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    sources: list[StatsSourceOut]
+
+
+class SimulatedOperatorOut(BaseModel):
+    operator_id: int
+    share: float
+    peak_load: int
+
+
+class SimulationOutcomeOut(BaseModel):
+    operators: list[SimulatedOperatorOut]
+    waited: int
+
+
+class SimulationOut(BaseModel):
+    contacts: int
+    operators: list[SimulatedOperatorOut]
+    waited: int = Field(description="Contacts that found nobody eligible on arrival and waited.")
+    actual: SimulationOutcomeOut = Field(description="What really happened to the same contacts.")
+
+
+class WeightPlanWeightOut(BaseModel):
+    operator_id: int
+    weight: int
+
+
+class WeightPlanOut(BaseModel):
+    id: int
+    source_id: int
+    weights: list[WeightPlanWeightOut]
+    start: datetime
+    end: datetime | None
+    status: Literal["scheduled", "active", "done", "cancelled", "missed"]
+    applied_at: datetime | None
+    reverted_at: datetime | None
+    created_at: datetime
+
+
+class WeightPlanList(BaseModel):
+    items: list[WeightPlanOut]
+
+
 class AssignmentActor(BaseModel):
     kind: Literal["user", "token", "system"]
     name: str
@@ -394,3 +501,11 @@ class LeadQuery(BaseModel):
     )
     email: Text(1, 254) | None = Field(None, description=EMAIL_DESCRIPTION)
     phone: Text(1, 50) | None = Field(None, description=PHONE_DESCRIPTION)
+
+
+class StatsQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    source_id: Id | None = None
+    start: Timestamp | None = Field(None, alias="from", description="Default: 7 days before to.")
+    to: Timestamp | None = Field(None, description="Default: now.")

@@ -43,6 +43,8 @@ def change_status(
     if status == "in_progress" and contact.operator_id is None:
         raise ConflictError("An unassigned contact cannot be in progress; assign it first.")
     contact.status = status
+    if status == "in_progress" and contact.started_at is None:
+        contact.started_at = utcnow()
     if status == "closed":
         contact.closed_at = utcnow()
     session.flush()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from webapp import directory, distribution, intake, tokens, users
+from webapp import demo_history, directory, tokens, users
+from webapp.clock import replaying_at
 from webapp.models import Source
 
 DEMO_SUPERVISOR = "supervisor"
-DEMO_ACTOR = distribution.Actor("system", "demo data")
 DEMO_MANAGER = "manager"
 # The demo call centre works in Moscow; its users see Moscow time (a deployment default is UTC).
 DEMO_TIMEZONE = "Europe/Moscow"
@@ -28,16 +29,6 @@ SOURCES = [  # name, description, {operator: weight}
     ("Site widget", "The chat widget on the website", {"Anna": 1, "Gleb": 2}),
     ("WhatsApp", "WhatsApp Business number", {"Dina": 1}),
 ]
-MESSAGES = [
-    "Need a quote for 20 units",
-    "When can you deliver?",
-    "Is there a discount for schools?",
-    "Please call me back",
-    "Do you ship abroad?",
-    None,
-]
-
-
 @dataclass(frozen=True)
 class DemoCredentials:
     supervisor_password: str
@@ -61,15 +52,15 @@ def has_data(session) -> bool:
 
 def seed(session) -> DemoCredentials:
     """Create the demo rows and return the credentials to show once. Caller commits."""
-    operators = {
-        name: directory.create_operator(session, name, limit, status).id for name, limit, status in OPERATORS
-    }
-    source_ids = []
-    for name, description, weights in SOURCES:
-        source = directory.create_source(session, name, description)
-        directory.replace_weights(session, source.id, [(operators[op], w) for op, w in weights.items()])
-        source_ids.append(source.id)
-    _seed_contacts(session, source_ids)
+    with replaying_at(demo_history.month_start()):  # the call centre exists before its history
+        operators = {name: directory.create_operator(session, name, limit, status).id
+                     for name, limit, status in OPERATORS}
+        source_ids = []
+        for name, description, weights in SOURCES:
+            source = directory.create_source(session, name, description)
+            directory.replace_weights(session, source.id, [(operators[op], w) for op, w in weights.items()])
+            source_ids.append(source.id)
+    _seed_history(session, source_ids, operators)
     # A password each: knowing the manager's must not give a supervisor's rights.
     passwords = {DEMO_SUPERVISOR: secrets.token_urlsafe(9), DEMO_MANAGER: secrets.token_urlsafe(9)}
     for username, role in ((DEMO_SUPERVISOR, "supervisor"), (DEMO_MANAGER, "manager")):
@@ -82,15 +73,8 @@ def seed(session) -> DemoCredentials:
     )
 
 
-def _seed_contacts(session, source_ids: list[int]) -> None:
-    # Enough contacts that WhatsApp (one operator, limit 4) leaves some waiting.
-    for number in range(36):
-        source_id = source_ids[number % len(source_ids)]
-        fields = intake.ContactFields(
-            source_id=source_id,
-            external_id=f"demo-{number % 24:03d}",
-            name=f"Customer {number % 24 + 1}",
-            phone=f"+7 900 000-{number % 24:04d}",
-            message=MESSAGES[number % len(MESSAGES)],
-        )
-        intake.receive_contact(session, fields, DEMO_ACTOR)
+def _seed_history(session, source_ids: list[int], operators: dict[str, int]) -> None:
+    """Thirty days of traffic through the real intake, with the month's events (webapp.demo_history)."""
+    sources = {name: source_id for (name, _d, _w), source_id in zip(SOURCES, source_ids, strict=True)}
+    statuses = {name: status for name, _limit, status in OPERATORS}
+    demo_history.replay_month(session, sources, operators, statuses, random.Random(2026))

@@ -106,7 +106,8 @@ def update_source(session, source_id: int, changes: dict) -> Source:
     return source
 
 
-def _check_weight_items(session, items: list[tuple[int, int]]) -> None:
+def check_weight_items(session, items: list[tuple[int, int]]) -> None:
+    """``InvalidError`` naming each item whose operator is unknown or listed twice."""
     known = set(
         session.execute(select(Operator.id).where(Operator.id.in_({op for op, _ in items}))).scalars()
     )
@@ -159,7 +160,7 @@ def replace_weights(session, source_id: int, items: list[tuple[int, int]]) -> So
     it happens in the caller's transaction, so nobody ever sees half of a set.
     """
     get_existing(session, Source, source_id)
-    _check_weight_items(session, items)
+    check_weight_items(session, items)
     listed = [operator_id for operator_id, _ in items]
     session.execute(
         delete(OperatorSourceWeight).where(
@@ -174,6 +175,6 @@ def replace_weights(session, source_id: int, items: list[tuple[int, int]]) -> So
 def set_weight(session, source_id: int, operator_id: int, weight: int) -> Source:
     """Change one operator's weight on a source; the others are not touched."""
     get_existing(session, Source, source_id)
-    _check_weight_items(session, [(operator_id, weight)])
+    check_weight_items(session, [(operator_id, weight)])
     _upsert_weight(session, source_id, operator_id, weight)
     return _source_with_fresh_weights(session, source_id)

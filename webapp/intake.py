@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -200,8 +201,9 @@ def receive_contact(
     actor: distribution.Actor,
     *,
     phone_region: str = leads.DEFAULT_PHONE_REGION,
+    rng: random.Random | None = None,
 ) -> Contact:
-    """Store a contact and let the distribution pick its operator. Caller commits.
+    """Store a contact and let the distribution pick its operator (with ``rng``, as given). Caller commits.
 
     The phone is parsed with ``phone_region`` (the setting PHONE_REGION); one that cannot
     be is a 422 naming ``phone`` and stores nothing.
@@ -221,7 +223,7 @@ def receive_contact(
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
     # Picked before the contact is written, so one INSERT already carries its operator.
     distribution.assign_automatically(
-        session, contact, trigger="intake", actor=actor, routing=routing
+        session, contact, rng, trigger="intake", actor=actor, routing=routing
     )
     # Only once the contact is in the session: a flush on the way (PostgreSQL's savepoint)
     # would otherwise meet it in lead.contacts and refuse it. The response shows the lead

@@ -10,11 +10,13 @@ import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from webapp import distribution
+from webapp import distribution, weight_plans
+from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.models import OPEN_CONTACT_STATUSES, Contact, Operator, OperatorSourceWeight
 
@@ -161,11 +163,14 @@ def after_source_change(session, source_id: int, was_draining: bool) -> int:
     return drain(session, [source_id])
 
 
-def sweep(session, rng: random.Random | None = None) -> int:
+def sweep(session, rng: random.Random | None = None, now: datetime | None = None) -> int:
     """One pass over every draining source, for capacity that no event handed out.
 
-    The command ``flask --app wsgi sweep`` runs it once; the worker will run it every minute.
+    Planned weight changes due at ``now`` (default: the clock's) are applied or reverted
+    first. The command ``flask --app wsgi sweep`` runs it once; the worker will run it
+    every minute.
     """
+    apply_weight_plans(session, now)
     return drain(session, None, trigger="sweep", rng=rng)
 
 @dataclass(frozen=True)
@@ -192,3 +197,20 @@ def hand_over_open_contacts(
         with write_transaction(session):
             moved += distribution.hand_over(session, contact_id, rng, actor=actor)
     return HandOverResult(moved=moved, kept=len(held) - moved)
+
+
+def apply_weight_plans(session, now: datetime | None = None) -> int:
+    """Start the weight plans due at ``now`` and end those past their end, each in its own unit of work.
+
+    A source whose weights went up hands its waiting contacts out (``after_weights_change``).
+    Returns how many plans changed weights.
+    """
+    now = now or utcnow()
+    changed = 0
+    for plan_id in weight_plans.due_plan_ids(session, now):
+        with write_transaction(session):
+            change = weight_plans.advance_plan(session, plan_id, now)
+        if change is not None:
+            changed += 1
+            after_weights_change(session, change.source_id, change.weights_before)
+    return changed

@@ -216,6 +216,8 @@ class Contact(db.Model):
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it first went in progress: the stats' first-response time runs from assigned_at to it.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # A contact is never shown without its lead.
@@ -259,6 +261,38 @@ class Assignment(db.Model):
     # The operator the source's sticky_days preferred (the lead's most recent one), whether
     # or not the pick could honour it: how often it held is counted from these.
     preferred_operator_id: Mapped[int | None]
+
+
+WEIGHT_PLAN_STATUSES = ("scheduled", "active", "done", "cancelled", "missed")
+
+
+class WeightPlan(db.Model):
+    """A weight set planned for a period of a source: applied at ``start``, reverted at ``end``.
+
+    The sweep (``webapp.weight_plans.apply_due_plans``) moves it from scheduled to active
+    (keeping the weights it replaced in ``previous_weights``) and back at the end.
+    """
+
+    __tablename__ = "weight_plans"
+    __table_args__ = (
+        CheckConstraint(_in("status", WEIGHT_PLAN_STATUSES), name="status"),
+        # The sweep reads the plans that are due, by status and time.
+        Index("ix_weight_plans_status_start", "status", "start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
+    # [{"operator_id", "weight"}…]: the whole set, as PUT /sources/{id}/weights takes it.
+    weights: Mapped[list] = mapped_column(JSON)
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    previous_weights: Mapped[list | None] = mapped_column(JSON)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reverted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(8))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(db.Model):

@@ -17,6 +17,8 @@ from webapp.i18n import localtime
 CONTACT_STATUS_LABELS = {"new": _l("new"), "in_progress": _l("in progress"), "closed": _l("closed")}
 OPERATOR_STATUS_LABELS = {"active": _l("active"), "inactive": _l("inactive")}
 ROLE_LABELS = {"supervisor": _l("supervisor"), "manager": _l("manager"), "operator": _l("operator")}
+PLAN_STATUS_LABELS = {"scheduled": _l("scheduled"), "active": _l("active now"), "done": _l("done"),
+                      "cancelled": _l("cancelled"), "missed": _l("missed")}
 # OperatorLoad.state -> (label, badge class)
 OPERATOR_STATES = {
     "inactive": (_l("inactive"), "badge-muted"),
@@ -61,7 +63,14 @@ def wait_reason(reason) -> str:
 
 def age(moment: datetime, now: datetime) -> str:
     """How long ago ``moment`` was, in its largest whole unit: "42 s", "5 min", "3 h", "4 d"."""
-    seconds = max(0, int((now - moment).total_seconds()))
+    return duration((now - moment).total_seconds())
+
+
+def duration(seconds: float | None) -> str:
+    """A span of seconds in its largest whole unit ("42 s", "5 min", "3 h", "4 d"); "—" for None."""
+    if seconds is None:
+        return "—"
+    seconds = max(0, int(seconds))
     if seconds < 60:
         return ngettext("%(num)d s", "%(num)d s", seconds)
     if seconds < 3600:
@@ -158,6 +167,8 @@ def register_template_helpers(app) -> None:
         operator_states=OPERATOR_STATES,
         role_labels=ROLE_LABELS,
         unavailable_reason=unavailable_reason,
+        plan_statuses=PLAN_STATUS_LABELS,
     )
     app.jinja_env.filters["age"] = age
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["wait_reason"] = wait_reason

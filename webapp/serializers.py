@@ -85,3 +85,59 @@ def contact_json(contact, customer_shown: bool = True) -> dict:
         "assigned_at": iso(contact.assigned_at),
         "closed_at": iso(contact.closed_at),
     }
+
+
+def source_stats_json(stats) -> dict:
+    """``stats``: a ``webapp.insight.SourceStats``."""
+    return {
+        "source_id": stats.source_id,
+        "name": stats.name,
+        "contacts": stats.contacts,
+        "picks": stats.picks,
+        "waited_seconds_p50": stats.waited_seconds_p50,
+        "waited_seconds_p90": stats.waited_seconds_p90,
+        "operators": [
+            {
+                "operator_id": share.operator_id,
+                "name": share.name,
+                "assigned": share.assigned,
+                "expected": share.expected,
+                "actual_share": share.actual_share,
+                "target_share": share.target_share,
+                "flag": share.flag,
+            }
+            for share in stats.operators
+        ],
+    }
+
+
+def weight_plan_json(plan) -> dict:
+    return {
+        "id": plan.id,
+        "source_id": plan.source_id,
+        "weights": plan.weights,
+        "start": iso(plan.start),
+        "end": iso(plan.end),
+        "status": plan.status,
+        "applied_at": iso(plan.applied_at),
+        "reverted_at": iso(plan.reverted_at),
+        "created_at": iso(plan.created_at),
+    }
+
+
+def _outcome_operators(outcome, operator_ids) -> list[dict]:
+    return [
+        {"operator_id": op, "share": outcome.share(op), "peak_load": outcome.peak_load.get(op, 0)}
+        for op in operator_ids
+    ]
+
+
+def simulation_json(outcome, actual, operator_ids) -> dict:
+    """The replay (``webapp.simulator.Outcome``) for ``operator_ids``, and what really happened beside it."""
+    real_ids = sorted(set(actual.assigned) | set(actual.peak_load))
+    return {
+        "contacts": outcome.contacts,
+        "operators": _outcome_operators(outcome, sorted(operator_ids)),
+        "waited": outcome.waited,
+        "actual": {"operators": _outcome_operators(actual, real_ids), "waited": actual.waited},
+    }

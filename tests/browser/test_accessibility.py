@@ -100,6 +100,9 @@ def audit_sources(audit: Audit, source) -> None:
     expect(page.get_by_test_id("new-token-value")).to_be_visible()
     audit.check("source detail with a new token")
     audit.visit(f"/sources/{source.id}?all=1", "source detail, every operator")
+    audit.visit(f"/sources/{source.id}/try", "try weights")
+    audit.visit(f"/sources/{source.id}/try?days=0", "try weights with an error", status=422)
+    audit.visit("/stats?period=range&from=2026-11-05&to=2026-11-01", "stats with a period error")
 
 
 def audit_board(audit: Audit, waiting, full, lead_id: int) -> None:

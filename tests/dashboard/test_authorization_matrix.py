@@ -21,9 +21,13 @@ Expected outcomes:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source, make_token, make_user
+from tests.builders import committed, make_contact, make_operator, make_source, make_token, make_user
+from webapp import weight_plans
+from webapp.distribution import SYSTEM
 
 LOGIN = "login"
 OK = "ok"
@@ -82,6 +86,7 @@ EXPECTED = {
     # Dashboard pages: managers and supervisors.
     ("overview.index", "GET"): STAFF_READ,
     ("overview.stats", "GET"): STAFF_READ,
+    ("overview.stats_export", "GET"): STAFF_READ,
     ("board.index", "GET"): STAFF_READ,
     ("board.assign_form", "GET"): STAFF_READ,
     ("board.export_csv", "GET"): STAFF_READ,
@@ -117,6 +122,11 @@ EXPECTED = {
     ("sources.set_routing", "POST"): SUPERVISOR_WRITE,
     ("sources.create_token", "POST"): SUPERVISOR_WRITE,
     ("sources.revoke_token", "POST"): SUPERVISOR_WRITE,
+    # A source's "try it" mode: staff look; supervisors apply, plan and cancel.
+    ("sandbox.try_weights", "GET"): STAFF_READ,
+    ("sandbox.apply_weights", "POST"): SUPERVISOR_WRITE,
+    ("sandbox.create_plan", "POST"): SUPERVISOR_WRITE,
+    ("sandbox.cancel_plan", "POST"): SUPERVISOR_WRITE,
     # The API: bearer tokens only; a session cookie is never enough.
     ("api.create_contact", "POST"): row(401, 201, 201, 401, 401, 401),
     ("api.list_contacts", "GET"): BOT_API_READ,
@@ -128,6 +138,11 @@ EXPECTED = {
     ("api.list_leads", "GET"): ADMIN_API_READ,
     ("api.get_lead", "GET"): ADMIN_API_READ,
     ("api.list_duplicates", "GET"): ADMIN_API_READ,
+    ("api.stats", "GET"): ADMIN_API_READ,
+    ("api.simulate", "POST"): ADMIN_API,
+    ("api.create_weight_plan", "POST"): ADMIN_API,
+    ("api.list_weight_plans", "GET"): ADMIN_API_READ,
+    ("api.cancel_weight_plan", "DELETE"): ADMIN_API,
     ("api.merge_lead", "POST"): ADMIN_API,
     ("api.create_operator", "POST"): ADMIN_API,
     ("api.list_operators", "GET"): ADMIN_API_READ,
@@ -178,6 +193,8 @@ def world(app):
     # By the time the walk reaches the contact page, the API has handed the contact to Boris.
     make_user("ola", PASSWORD, "operator", operator_id=boris.id)
     spare_user = make_user("spare", PASSWORD, "manager")
+    future = datetime(2099, 1, 1, tzinfo=UTC)
+    plan = committed(weight_plans.create_plan, source.id, [(anna.id, 2)], future, None, SYSTEM, future)
     return {
         "path": {
             "contact_id": contact.id,
@@ -186,6 +203,7 @@ def world(app):
             "source_id": source.id,
             "token_id": spare_token.id,
             "user_id": spare_user.id,
+            "plan_id": plan.id,
             "filename": "css/app.css",
         },
         "anna": anna.id,
@@ -211,6 +229,9 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.create_source": {"name": unique},
         "api.replace_weights": {"weights": [{"operator_id": world["anna"], "weight": 2}]},
         "api.update_source": {"sticky_days": 3},
+        "api.simulate": {"weights": [{"operator_id": world["anna"], "weight": 2}], "days": 3},
+        "api.create_weight_plan": {"weights": [{"operator_id": world["anna"], "weight": 2}],
+                                   "start": "2100-01-01T00:00:00Z", "end": None},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},
@@ -223,6 +244,8 @@ def request_body(endpoint: str, world: dict, caller: str):
         "sources.set_weight": {"weight": "3"},
         "sources.set_routing": {"auto_drain": "true", "sticky_days": "3"},
         "sources.create_token": {"name": unique},
+        "sandbox.apply_weights": {f"weight-{world['anna']}": "2"},
+        "sandbox.create_plan": {f"weight-{world['anna']}": "2", "start": "2100-01-01T00:00"},
     }
     if endpoint.startswith("api."):
         return json_bodies.get(endpoint), None

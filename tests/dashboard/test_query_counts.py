@@ -79,4 +79,6 @@ def test_statements_do_not_grow_with_rows(app, supervisor, htmx):
     few = statements_per_page(supervisor, build("few", operators=3, sources=1, contacts_per_source=4))
     many = statements_per_page(supervisor, build("many", operators=40, sources=4, contacts_per_source=60))
     assert many == few
-    assert max(few.values()) <= 12, few
+    # A small constant: the source page is the fullest (weights, shares now, routing figures,
+    # tokens, weight plans) at 13.
+    assert max(few.values()) <= 13, few

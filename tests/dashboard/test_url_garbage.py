@@ -50,6 +50,8 @@ DASHBOARD_ARGUMENTS = {
                 "intake_per_minute", "wait_target_minutes"),
     "settings": ("locale", "next", "timezone"),
     "leads": ("into", "lead_id"),
+    "overview": ("period", "from", "to", "source"),
+    "sandbox": ("days", "start", "end", "weight-1", "limit-1"),
 }
 
 # Signing in and out read only text (username, password, next: no number to misread), and

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, intake, jobs, leads
+from webapp import directory, insight, intake, jobs, leads, simulator, weight_plans
 from webapp.api_schemas import (
     AssignmentList,
     ContactCreate,
@@ -31,10 +31,17 @@ from webapp.api_schemas import (
     OperatorUpdate,
     RedistributeOut,
     RedistributeRequest,
+    SimulationOut,
+    SimulationRequest,
     SourceCreate,
     SourceList,
     SourceOut,
     SourceUpdate,
+    StatsOut,
+    StatsQuery,
+    WeightPlanCreate,
+    WeightPlanList,
+    WeightPlanOut,
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
@@ -48,13 +55,24 @@ from webapp.blueprints.api_requests import (
     rate_limit_unset,
     require_token,
 )
+from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
 from webapp.queries.routing import waiting_by_source
-from webapp.serializers import assignment_json, contact_json, lead_json, operator_json, source_json
+from webapp.serializers import (
+    assignment_json,
+    contact_json,
+    iso,
+    lead_json,
+    operator_json,
+    simulation_json,
+    source_json,
+    source_stats_json,
+    weight_plan_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -224,6 +242,74 @@ def replace_weights(source_id):
         body = _source_out(directory.replace_weights(db.session, source_id, items))
     jobs.after_weights_change(db.session, source_id, weights_before)
     return jsonify(body)
+
+
+# --- Insight -------------------------------------------------------------------
+
+
+@bp.get("/stats")
+@operation("Target against actual per operator, and waiting, per source", StatsOut, query=StatsQuery,
+           errors=(404,))
+def stats():
+    """Each source's contacts, waiting percentiles and per-operator fairness over a period."""
+    query = parse_query(StatsQuery)
+    if query.source_id is not None:
+        existing(Source, query.source_id)
+    start, end = insight.resolve_period(query.start, query.to)
+    sources = insight.source_names(db.session, query.source_id)
+    report = insight.stats_report(db.session, start, end, sources, insight.operator_names(db.session))
+    sources = [source_stats_json(item) for item in report]
+    return jsonify({"from": iso(start), "to": iso(end), "sources": sources})
+
+
+@bp.post("/sources/<int:source_id>/simulate")
+@operation("Replay the source's last days under other weights and limits", SimulationOut,
+           body=SimulationRequest)
+def simulate(source_id):
+    """The real arrivals and closings of the last ``days`` replayed in a sandbox; nothing is saved."""
+    existing(Source, source_id)
+    fields, _ = parse_body(SimulationRequest)
+    weights = [(item.operator_id, item.weight) for item in fields.weights]
+    limits = {int(operator_id): limit for operator_id, limit in fields.limits.items()}
+    outcome, actual = simulator.simulate(db.session, source_id, weights, limits, fields.days)
+    return jsonify(simulation_json(outcome, actual, [op for op, weight in weights if weight > 0]))
+
+
+@bp.post("/sources/<int:source_id>/weight-plans")
+@operation("Plan a weight set for a period of the source", WeightPlanOut, status=201, body=WeightPlanCreate,
+           errors=(409,))
+def create_weight_plan(source_id):
+    """Applied by the sweep at start (at once when start is past), the weights before it back at end."""
+    existing(Source, source_id)
+    fields, _ = parse_body(WeightPlanCreate)
+    weights = [(item.operator_id, item.weight) for item in fields.weights]
+    with write_transaction(db.session):
+        plan_id = weight_plans.create_plan(
+            db.session, source_id, weights, fields.start, fields.end, api_actor(), utcnow()
+        ).id
+    jobs.apply_weight_plans(db.session)  # a plan that starts now applies now
+    return jsonify(weight_plan_json(weight_plans.get_plan(db.session, source_id, plan_id))), 201
+
+
+@bp.get("/sources/<int:source_id>/weight-plans")
+@operation("List the source's weight plans", WeightPlanList)
+def list_weight_plans(source_id):
+    """Every plan of the source, the latest start first."""
+    existing(Source, source_id)
+    plans = weight_plans.source_plans(db.session, source_id)
+    return jsonify(items=[weight_plan_json(plan) for plan in plans])
+
+
+@bp.delete("/sources/<int:source_id>/weight-plans/<int:plan_id>")
+@operation("Cancel a weight plan", None, status=204, errors=(409,))
+def cancel_weight_plan(source_id, plan_id):
+    """A scheduled plan never applies; an active one ends now and the weights before it come back."""
+    existing(Source, source_id)
+    with write_transaction(db.session):
+        change = weight_plans.cancel_plan(db.session, source_id, plan_id, utcnow())
+    if change is not None:
+        jobs.after_weights_change(db.session, change.source_id, change.weights_before)
+    return "", 204
 
 
 # --- Contacts ------------------------------------------------------------------

@@ -180,6 +180,10 @@ DOMAIN_MESSAGES = [
      lambda m: _("The current password is wrong.")),
     (re.compile(r"A password is at least (?P<length>\d+) characters\."),
      lambda m: _("A password is at least %(length)s characters.", length=m["length"])),
+    (re.compile(r"Weight plan (?P<id>\d+) of this source overlaps that period; cancel it first\."),
+     lambda m: _("Another weight plan of this source overlaps that period; cancel it first.")),
+    (re.compile(r"Weight plan (?P<id>\d+) is already (?P<status>\w+)\."),
+     lambda m: _("That weight plan is already over.")),
 ]
 
 

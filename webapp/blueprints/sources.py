@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from webapp import directory, jobs, tokens
+from webapp import directory, jobs, tokens, weight_plans
 from webapp.api_schemas import SourceCreate, WeightItem
 from webapp.blueprints.forms import (
     FormErrors,
@@ -84,6 +84,8 @@ def _detail_context(source: Source, **extra) -> dict:
         "waiting": routing.waiting_by_source(db.session, [source])[source.id],
         "sticky": routing.sticky_held_by_source(db.session).get(source.id, routing.StickyHeld()),
         "form": _routing_form_values(source),
+        "plans": weight_plans.source_plans(db.session, source.id, limit=10),
+        "operator_names": {row.operator.id: row.operator.name for row in rows},
     }
     if current_user.is_supervisor:
         context["tokens"] = list(db.session.execute(tokens.source_tokens(source.id)).scalars())

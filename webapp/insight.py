@@ -1,0 +1,289 @@
+"""What happened in a period: target against actual per operator, waiting, response and handling times.
+
+Read from the assignment records (``Assignment``), which keep every weighted pick
+with the candidates it saw, so an operator's expected count accounts for the time
+they were off shift, absent or at their limit (they were no candidate then). The
+arithmetic of fairness is in ``webapp.fairness``; this module reads the rows and
+shapes the report that the API, the stats page and its CSV share.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from sqlalchemy import func, null, select, union_all
+
+from webapp.bulk_reads import collector_paused, plain_rows
+from webapp.clock import utcnow
+from webapp.errors import InvalidError
+from webapp.fairness import beyond_chance, percentile, pick_chances, tally_picks
+from webapp.models import Assignment, Contact, Operator, OperatorSourceWeight, Source
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class OperatorShare:
+    """One operator on one source over the period: weighted picks they got against their chances."""
+
+    operator_id: int
+    name: str
+    assigned: int
+    expected: float
+    actual_share: float
+    target_share: float
+    flag: bool
+
+
+@dataclass(frozen=True)
+class OperatorTimes:
+    """Median seconds from assignment to in progress, and from assignment to closed (None: no contact)."""
+
+    operator_id: int
+    name: str
+    first_response_p50: float | None
+    handling_p50: float | None
+    closed: int
+
+
+@dataclass
+class SourceStats:
+    source_id: int
+    name: str
+    contacts: int = 0
+    picks: int = 0
+    waited_seconds_p50: int | None = None
+    waited_seconds_p90: int | None = None
+    operators: list[OperatorShare] = field(default_factory=list)
+    # Contacts created by hour of the day (0–23) of the report's time zone.
+    arrivals_by_hour: list[int] = field(default_factory=lambda: [0] * 24)
+
+
+def resolve_period(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:
+    """The period asked for: ``end`` defaults to now, ``start`` to seven days before ``end``.
+
+    ``InvalidError`` when it is empty, reversed or longer than ``MAX_DAYS``.
+    """
+    end = end or utcnow()
+    start = start or end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise InvalidError("The period is empty: from must be before to.",
+                           [{"field": "from", "message": "must be before to"}])
+    if end - start > timedelta(days=MAX_DAYS):
+        raise InvalidError(f"The period is longer than {MAX_DAYS} days.",
+                           [{"field": "from", "message": f"at most {MAX_DAYS} days before to"}])
+    return start, end
+
+
+@collector_paused()
+def stats_report(session, start: datetime, end: datetime, sources: list[tuple[int, str]],
+                 names: dict[int, str], zone: tzinfo = UTC) -> list[SourceStats]:
+    """The ``sources`` ((id, name) pairs) with their contacts, waiting and fairness in ``[start, end)``.
+
+    ``names``: every operator's name by id (``operator_names``). Operators are listed when
+    weighted on the source now, or a candidate or a pick in the period: an operator who
+    got nothing is in the report with 0. Arrivals by hour are counted in ``zone``.
+    """
+    report = {source_id: SourceStats(source_id, name) for source_id, name in sources}
+    ids = list(report)
+    _add_arrivals(report, plain_rows(session, _first_assignments(start, end, ids)), zone)
+    picks = _weighted_picks(session, start, end, ids)
+    for source_id, listed in _listed_operators(session, ids, picks).items():
+        count, tallies = tally_picks(picks.get(source_id, []))
+        report[source_id].picks = count
+        report[source_id].operators = [_share(names, op, count, tallies.get(op)) for op in listed]
+    return list(report.values())
+
+
+def source_names(session, source_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of every source, or of the one given."""
+    query = select(Source.id, Source.name).order_by(Source.id)
+    if source_id is not None:
+        query = query.where(Source.id == source_id)
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def operator_names(session) -> dict[int, str]:
+    return dict(session.execute(select(Operator.id, Operator.name)).all())
+
+
+def _share(names: dict[int, str], operator_id: int, picks: int, tally) -> OperatorShare:
+    assigned = tally.assigned if tally else 0
+    expected = tally.expected if tally else 0.0
+    chances = (tally.chances or []) if tally else []
+    return OperatorShare(
+        operator_id=operator_id,
+        name=names.get(operator_id, str(operator_id)),
+        assigned=assigned,
+        expected=round(expected, 3),
+        actual_share=round(assigned / picks, 4) if picks else 0.0,
+        target_share=round(expected / picks, 4) if picks else 0.0,
+        flag=bool(chances) and beyond_chance(assigned, chances),
+    )
+
+
+def _whole(seconds: float | None) -> int | None:
+    return None if seconds is None else int(round(seconds))
+
+
+def _weighted_picks(session, start, end, source_ids) -> dict[int, list[tuple[int, dict[int, float]]]]:
+    """{source id: [(chosen operator, chances)…]} of the weighted automatic picks in the period."""
+    rows = plain_rows(
+        session,
+        select(Contact.source_id, Assignment.operator_id, Assignment.candidates)
+        .join(Contact, Contact.id == Assignment.contact_id)
+        .where(Assignment.rule == "weighted", Assignment.at >= start, Assignment.at < end)
+        .where(Contact.source_id.in_(source_ids))
+        .order_by(Assignment.id),
+    )
+    picks: dict[int, list] = defaultdict(list)
+    for source_id, operator_id, candidates in rows:
+        picks[source_id].append((operator_id, pick_chances(candidates)))
+    return picks
+
+
+def _listed_operators(session, source_ids, picks) -> dict[int, list[int]]:
+    weighted = session.execute(
+        select(OperatorSourceWeight.source_id, OperatorSourceWeight.operator_id).where(
+            OperatorSourceWeight.source_id.in_(source_ids)
+        )
+    ).all()
+    listed: dict[int, set[int]] = {source_id: set() for source_id in source_ids}
+    for source_id, operator_id in weighted:
+        listed[source_id].add(operator_id)
+    for source_id, source_picks in picks.items():
+        for chosen, chances in source_picks:
+            listed[source_id].update(chances, [chosen])
+    return {source_id: sorted(ids) for source_id, ids in listed.items()}
+
+
+def _first_assignments(start, end, source_ids):
+    """Each contact created in the period with the time it first got an operator (NULL: never).
+
+    Grouped per contact of the period (ix_contacts_created_at, then each one's records by
+    ix_assignments_contact_id_id), never over the whole assignments table.
+    """
+    return (
+        select(Contact.source_id, Contact.created_at, func.min(Assignment.at), Contact.closed_at)
+        .outerjoin(Assignment, (Assignment.contact_id == Contact.id) & Assignment.operator_id.is_not(None))
+        .where(Contact.created_at >= start, Contact.created_at < end, Contact.source_id.in_(source_ids))
+        .group_by(Contact.id, Contact.source_id, Contact.created_at, Contact.closed_at)
+    )
+
+
+def _add_arrivals(report: dict[int, SourceStats], rows, zone: tzinfo) -> None:
+    """Count each source's contacts, their arrivals by hour, and how long they waited for an operator.
+
+    A contact still waiting counts the time it has waited so far (one closed
+    unassigned, until it was closed).
+    """
+    now = utcnow()
+    waits: dict[int, list[float]] = defaultdict(list)
+    for source_id, created_at, first_at, closed_at in rows:
+        stats = report[source_id]
+        stats.contacts += 1
+        stats.arrivals_by_hour[created_at.astimezone(zone).hour] += 1
+        until = first_at or closed_at or now
+        waits[source_id].append(max((until - created_at).total_seconds(), 0.0))
+    for source_id, values in waits.items():
+        values.sort()
+        report[source_id].waited_seconds_p50 = _whole(percentile(values, 0.5))
+        report[source_id].waited_seconds_p90 = _whole(percentile(values, 0.9))
+
+
+# --- The charts of the stats page ---------------------------------------------
+
+
+@collector_paused()
+def operator_times(session, start, end, source_ids, names: dict[int, str]) -> dict[int, list[OperatorTimes]]:
+    """{source id: per operator, median first-response and handling time in the period}; one query.
+
+    First response: assigned → in progress, for contacts that started in the period;
+    handling: assigned → closed, for contacts closed in the period.
+    """
+    rows = plain_rows(
+        session,
+        select(
+            Contact.source_id, Contact.operator_id, Contact.assigned_at, Contact.started_at, Contact.closed_at
+        )
+        .where(Contact.source_id.in_(source_ids), Contact.operator_id.is_not(None))
+        .where(
+            ((Contact.started_at >= start) & (Contact.started_at < end))
+            | ((Contact.closed_at >= start) & (Contact.closed_at < end))
+        ),
+    )
+    responses: dict[tuple[int, int], list[float]] = defaultdict(list)
+    handling: dict[tuple[int, int], list[float]] = defaultdict(list)
+    for source_id, operator_id, assigned_at, started_at, closed_at in rows:
+        key = (source_id, operator_id)
+        if started_at and assigned_at and start <= started_at < end and started_at >= assigned_at:
+            responses[key].append((started_at - assigned_at).total_seconds())
+        if closed_at and assigned_at and start <= closed_at < end:
+            handling[key].append((closed_at - assigned_at).total_seconds())
+    times: dict[int, list[OperatorTimes]] = {source_id: [] for source_id in source_ids}
+    for source_id, operator_id in sorted(set(responses) | set(handling)):
+        key = (source_id, operator_id)
+        times[source_id].append(OperatorTimes(
+            operator_id, names.get(operator_id, str(operator_id)),
+            percentile(sorted(responses[key]), 0.5),
+            percentile(sorted(handling[key]), 0.5),
+            len(handling[key]),
+        ))
+    return times
+
+
+def sample_times(start: datetime, end: datetime, points: int = 48) -> list[datetime]:
+    """About ``points`` moments from ``start`` to ``end`` at a whole number of hours apart."""
+    hours = max(1, round((end - start).total_seconds() / 3600 / points))
+    step = timedelta(hours=hours)
+    moments, moment = [], start
+    while moment <= end:
+        moments.append(moment)
+        moment += step
+    return moments
+
+
+@collector_paused()
+def load_over_time(session, moments: list[datetime], operator_ids: list[int]) -> dict[int, list[int]]:
+    """{operator id: open contacts they held at each moment}, replayed from the assignment records.
+
+    Every change of a contact's operator is a record (from → to); a contact leaves its
+    holder's load when it is closed. Only contacts open at some point of the range are read.
+    """
+    if not moments:
+        return {}
+    first, last = moments[0], moments[-1]
+    relevant = select(Contact.id).where(
+        Contact.created_at <= last, (Contact.closed_at.is_(None)) | (Contact.closed_at >= first)
+    )
+    changes = select(Assignment.at, Assignment.from_operator_id, Assignment.operator_id).where(
+        Assignment.contact_id.in_(relevant), Assignment.at <= last
+    )
+    closings = select(Contact.closed_at, Contact.operator_id, null()).where(
+        Contact.id.in_(relevant), Contact.closed_at.is_not(None), Contact.operator_id.is_not(None)
+    )
+    events: list[tuple[datetime, int, int]] = []
+    # One statement: a change moves the contact from one load to another; a closing ends it.
+    for moment, before, after in plain_rows(session, union_all(changes, closings)):
+        if before is not None:
+            events.append((moment, before, -1))
+        if after is not None:
+            events.append((moment, after, +1))
+    return _loads_at(sorted(events), moments, operator_ids)
+
+
+def _loads_at(events, moments, operator_ids) -> dict[int, list[int]]:
+    load: dict[int, int] = defaultdict(int)
+    series: dict[int, list[int]] = {operator_id: [] for operator_id in operator_ids}
+    position = 0
+    for moment in moments:
+        while position < len(events) and events[position][0] <= moment:
+            _at, operator_id, change = events[position]
+            load[operator_id] += change
+            position += 1
+        for operator_id in operator_ids:
+            series[operator_id].append(load[operator_id])
+    return series
