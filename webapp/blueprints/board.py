@@ -379,7 +379,8 @@ def _bulk_report(action: str, result: jobs.BulkResult, fields) -> str:
     for message, ids in refusals.items():
         parts.append(ngettext("%(num)s skipped (%(ids)s): %(why)s", "%(num)s skipped (%(ids)s): %(why)s",
                               len(ids), ids=_numbers(ids), why=message))
-    return "; ".join(parts) + "."
+    report = "; ".join(parts)
+    return report if report.endswith(("?", ".")) else report + "."
 
 
 def _numbers(ids: list[int]) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from webapp.contacts import ContactFilter, contacts_of_lead, filtered_contacts
 from webapp.ids import parse_int
@@ -81,8 +81,9 @@ def _first_rows(session, query, limit: int) -> list[Contact]:
 # Each order is (key, key ascending?, ids ascending?); the key is None where the id alone
 # orders (ids are given in arrival order: the id order is the age order). Names order by
 # their case-folded ``name_key``. Ties go newest first. Paging is by keyset on (key, id):
-# the cursor carries the last row's key, so a page never skips or repeats a row because
-# a contact of the page before was handed elsewhere meanwhile.
+# the cursor carries the last row's key, so the next page starts right after it even when
+# that contact was handed elsewhere or closed meanwhile (a key read back from the row
+# would then skip or repeat a stretch of the list).
 DEFAULT_SORT = "age"
 SORTS = {
     "age": (None, True, False),  # the youngest first: age ascending
@@ -95,10 +96,14 @@ SORTS = {
 
 
 def _sort_key(name: str | None):
+    # A correlated subquery, not a join, so a listing that joins operators or sources
+    # itself (the export) can take the order too; aliased, so it never correlates to them.
     if name == "operator":
-        return select(Operator.name_key).where(Operator.id == Contact.operator_id).scalar_subquery()
+        named = aliased(Operator)
+        return select(named.name_key).where(named.id == Contact.operator_id).scalar_subquery()
     if name == "source":
-        return select(Source.name_key).where(Source.id == Contact.source_id).scalar_subquery()
+        named = aliased(Source)
+        return select(named.name_key).where(named.id == Contact.source_id).scalar_subquery()
     return None
 
 
