@@ -54,7 +54,9 @@ def test_sort_search_and_close_several_at_once(tab, api, manager_user):
     expect(open_rows(tab)).to_have_count(1)
     expect(open_rows(tab).first).to_contain_text("Анна Петрова")
     expect(tab).to_have_url(re.compile(r"q=%D0%BF"))
-    expect(tab.get_by_test_id("export-csv")).to_have_attribute("href", re.compile(r"q=.*sort=-operator|sort=-operator.*q="))
+    expect(tab.get_by_test_id("export-csv")).to_have_attribute(
+        "href", re.compile(r"q=.*sort=-operator|sort=-operator.*q=")
+    )
     screenshot(tab, "board-search-1366")
     search.fill("")
     expect(open_rows(tab)).to_have_count(4)
@@ -64,7 +66,9 @@ def test_sort_search_and_close_several_at_once(tab, api, manager_user):
     for contact_id in made[:2]:
         tab.locator(f"#contact-{contact_id}").get_by_test_id("select-contact").check()
     expect(tab.get_by_test_id("bulk-count")).to_have_text("Selected: 2")
-    expect(tab.get_by_test_id("board")).to_have_class(re.compile(r"\bis-paused\b"))  # a poll came and held off
+    expect(tab.get_by_test_id("board")).to_have_class(
+        re.compile(r"\bis-paused\b")
+    )  # a poll came and held off
     expect(tab.locator("[data-testid=select-contact]:checked")).to_have_count(2)
     screenshot(tab, "board-selection-1366")
     tab.set_viewport_size(PHONE)

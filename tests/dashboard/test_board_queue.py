@@ -41,9 +41,12 @@ def shift(app):
     """Three operators (names in mixed case) on two sources, two contacts each, handed out by hand."""
     vera, anna, boris = make_operator("vera", 10), make_operator("Anna", 10), make_operator("Boris", 10)
     web, tg = make_source("web chat"), make_source("Telegram")
-    rows = [given(make_contact(source, f"lead-{n}"), operator)
-            for n, (source, operator) in enumerate([(web, vera), (tg, anna), (web, boris),
-                                                    (tg, vera), (web, anna), (tg, boris)])]
+    rows = [
+        given(make_contact(source, f"lead-{n}"), operator)
+        for n, (source, operator) in enumerate(
+            [(web, vera), (tg, anna), (web, boris), (tg, vera), (web, anna), (tg, boris)]
+        )
+    ]
     return {"anna": anna, "boris": boris, "vera": vera, "web": web, "tg": tg, "rows": [c.id for c in rows]}
 
 
@@ -79,9 +82,11 @@ def test_a_sort_header_reverses_its_order_and_keeps_the_filters(supervisor, shif
     back_to_default = parse_qs(urlsplit(page.one("[data-testid=sort-age]")["href"]).query)
     assert "sort" not in back_to_default  # age ascending is the board's own order
     # Every action form of a row carries the order, so the board answers in it.
-    assert {field["value"] for field in page.select("form[data-testid=bulk-form] input[name=sort]")} == {"operator"}
+    assert {field["value"] for field in page.select("form[data-testid=bulk-form] input[name=sort]")} == {
+        "operator"
+    }
     assert page.select("#board-filters input[name=sort][value=operator]")
-    page = get(supervisor, f"/contacts?sort=nonsense&before=zz")
+    page = get(supervisor, "/contacts?sort=nonsense&before=zz")
     assert assigned_ids(page) == [shift["rows"][i] for i in [5, 4, 3, 2, 1, 0]]
 
 
@@ -181,8 +186,13 @@ def test_the_search_applies_to_both_lists_and_survives_the_poll_and_actions(supe
     assert query_of(page.one("[data-testid=export-csv]")["href"])["q"] == ["ан"]
     poll = get(supervisor, page.one("#board")["hx-get"], htmx=True)
     assert unassigned_ids(poll) == [people["ivanov"].id]
-    after = post(supervisor, f"/contacts/{people['petrova'].id}/status", {"q": "ан", "set_status": "in_progress"},
-                 htmx=True, status=200)
+    after = post(
+        supervisor,
+        f"/contacts/{people['petrova'].id}/status",
+        {"q": "ан", "set_status": "in_progress"},
+        htmx=True,
+        status=200,
+    )
     assert assigned_ids(after) == [people["petrova"].id]
     assert unassigned_ids(after) == [people["ivanov"].id]
     assert query_of(after.one("#board")["hx-get"])["q"] == ["ан"]
@@ -193,7 +203,9 @@ def test_the_search_applies_to_both_lists_and_survives_the_poll_and_actions(supe
 
 def ticked(page, *contact_ids):
     """The values of the rows' checkboxes, as the browser sends them when ticked."""
-    boxes = {int(box["value"].split(":")[0]): box["value"] for box in page.select("[data-testid=select-contact]")}
+    boxes = {
+        int(box["value"].split(":")[0]): box["value"] for box in page.select("[data-testid=select-contact]")
+    }
     return [boxes[contact_id] for contact_id in contact_ids]
 
 
@@ -210,7 +222,9 @@ def test_bulk_close_skips_a_contact_changed_meanwhile_and_says_so(manager, queue
     board = get(manager, "/contacts")
     selection = ticked(board, first, second, third)
     committed(contacts.set_operator, second, queue["boris"].id, actor=SYSTEM)  # someone else, meanwhile
-    page = post(manager, "/contacts/bulk", {"selected": selection, "bulk_action": "close"}, htmx=True, status=200)
+    page = post(
+        manager, "/contacts/bulk", {"selected": selection, "bulk_action": "close"}, htmx=True, status=200
+    )
     assert page.flashes == [f"2 closed; 1 skipped: changed by someone else (#{second})."]
     assert "already given to Boris" in page.text("[data-testid=row-note]")
     assert state(first) == (None, "closed") and state(third) == (None, "closed")
@@ -220,7 +234,11 @@ def test_bulk_close_skips_a_contact_changed_meanwhile_and_says_so(manager, queue
 
 def test_bulk_assign_respects_each_limit_like_the_single_action(manager, queue):
     board = get(manager, "/contacts")
-    data = {"selected": ticked(board, *queue["waiting"]), "bulk_action": "assign", "operator_id": queue["anna"].id}
+    data = {
+        "selected": ticked(board, *queue["waiting"]),
+        "bulk_action": "assign",
+        "operator_id": queue["anna"].id,
+    }
     page = post(manager, "/contacts/bulk", data, htmx=True, status=200)
     last = queue["waiting"][2]
     assert page.flashes == [
@@ -232,8 +250,12 @@ def test_bulk_assign_respects_each_limit_like_the_single_action(manager, queue):
 
 def test_a_forced_bulk_assign_needs_a_reason_and_then_goes_past_the_limit(manager, queue):
     board = get(manager, "/contacts")
-    data = {"selected": ticked(board, *queue["waiting"]), "bulk_action": "assign",
-            "operator_id": queue["anna"].id, "force": "true"}
+    data = {
+        "selected": ticked(board, *queue["waiting"]),
+        "bulk_action": "assign",
+        "operator_id": queue["anna"].id,
+        "force": "true",
+    }
     page = post(manager, "/contacts/bulk", data, htmx=True, status=422)
     assert page.flashes == ["Say why these contacts may go over the limit or to an inactive operator."]
     assert [state(c)[0] for c in queue["waiting"]] == [None, None, None]
@@ -248,13 +270,23 @@ def test_bulk_unassign_and_the_drain_after_it(manager, queue):
     for contact_id in (first, second):
         committed(contacts.set_operator, contact_id, queue["anna"].id, actor=SYSTEM)
     board = get(manager, "/contacts")
-    page = post(manager, "/contacts/bulk", {"selected": ticked(board, first), "bulk_action": "close"},
-                htmx=True, status=200)
+    page = post(
+        manager,
+        "/contacts/bulk",
+        {"selected": ticked(board, first), "bulk_action": "close"},
+        htmx=True,
+        status=200,
+    )
     assert page.flashes == ["1 closed."]
     assert state(third) == (queue["anna"].id, "new")  # Anna's freed place went to the one waiting
     board = get(manager, "/contacts")
-    page = post(manager, "/contacts/bulk", {"selected": ticked(board, second), "bulk_action": "unassign"},
-                htmx=True, status=200)
+    page = post(
+        manager,
+        "/contacts/bulk",
+        {"selected": ticked(board, second), "bulk_action": "unassign"},
+        htmx=True,
+        status=200,
+    )
     assert page.flashes == ["1 unassigned."]
 
 
@@ -262,22 +294,39 @@ def test_bulk_without_a_selection_or_a_known_action_changes_nothing(manager, que
     page = post(manager, "/contacts/bulk", {"bulk_action": "close"}, htmx=True, status=422)
     assert page.flashes == ["Select at least one contact."]
     board = get(manager, "/contacts")
-    page = post(manager, "/contacts/bulk", {"selected": ticked(board, queue["waiting"][0]), "bulk_action": "x"},
-                htmx=True, status=422)
+    page = post(
+        manager,
+        "/contacts/bulk",
+        {"selected": ticked(board, queue["waiting"][0]), "bulk_action": "x"},
+        htmx=True,
+        status=422,
+    )
     assert page.flashes == ["Choose assign, unassign or close."]
-    page = post(manager, "/contacts/bulk", {"selected": ticked(board, queue["waiting"][0]),
-                                            "bulk_action": "assign"}, htmx=True, status=422)
+    page = post(
+        manager,
+        "/contacts/bulk",
+        {"selected": ticked(board, queue["waiting"][0]), "bulk_action": "assign"},
+        htmx=True,
+        status=422,
+    )
     assert page.flashes == ["Choose an operator."]
-    page = post(manager, "/contacts/bulk", {"selected": ["x:y", "-3", ":"], "bulk_action": "close"},
-                htmx=True, status=422)
+    page = post(
+        manager,
+        "/contacts/bulk",
+        {"selected": ["x:y", "-3", ":"], "bulk_action": "close"},
+        htmx=True,
+        status=422,
+    )
     assert page.flashes == ["Select at least one contact."]
     assert [state(c) for c in queue["waiting"]] == [(None, "new")] * 3
 
 
 def test_bulk_without_javascript_redirects_to_the_board_it_came_from(manager, queue):
     board = get(manager, "/contacts?sort=-age")
-    response = manager.post("/contacts/bulk", data={"selected": ticked(board, queue["waiting"][0]),
-                                                    "bulk_action": "close", "sort": "-age"})
+    response = manager.post(
+        "/contacts/bulk",
+        data={"selected": ticked(board, queue["waiting"][0]), "bulk_action": "close", "sort": "-age"},
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/contacts?sort=-age"
     assert get(manager, "/contacts").flashes == ["1 closed."]

@@ -101,8 +101,8 @@ def _stale_note(contact_id: int) -> str:
 def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
     contact_filter = board_filter(values)
     sort = board_sort(values)
-    before = board_queries.decode_cursor(values.get("before"), sort)
-    before = before.encode() if before else None
+    cursor = board_queries.decode_cursor(values.get("before"), sort)
+    before = cursor.encode() if cursor else None  # as read: garbage leaves the poll's URL
     after = int_arg(values, "after")
     latest = board_queries.latest_contact_id(db.session)
     # The poll keeps drawing the contacts the board was drawn with: what arrived since waits
@@ -111,15 +111,17 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
     shown = latest if shown is None else min(shown, latest)
     waiting = board_queries.unassigned_contacts(db.session, contact_filter, after_id=after, until_id=shown)
     assigned, next_before = board_queries.assigned_contacts(
-        db.session, contact_filter, board_queries.decode_cursor(before, sort), until_id=shown, sort=sort
+        db.session, contact_filter, cursor, until_id=shown, sort=sort
     )
     args = filter_args(contact_filter, sort)
     return {
         "filters": args,
         "sort": sort,
         # Each sortable column's link: its order, or the reverse when it is the order already.
-        "sort_urls": {key: url_for("board.index", **filter_args(contact_filter, f"-{key}" if sort == key else key))
-                      for key in SORTABLE_COLUMNS},
+        "sort_urls": {
+            key: url_for("board.index", **filter_args(contact_filter, f"-{key}" if sort == key else key))
+            for key in SORTABLE_COLUMNS
+        },
         "unassigned": waiting.rows,
         "unassigned_count": waiting.count,
         "oldest_waiting": waiting.oldest,
@@ -400,7 +402,9 @@ def bulk():
     except FormErrors as error:
         return _refused(first_message(error))
     result = jobs.for_each_contact(db.session, targets, _bulk_change(action, fields))
-    flash(_bulk_report(action, result, fields), "error" if result.stale or result.refused else "success")
+    skipped = result.stale or result.refused
+    level = ("info" if result.changed else "error") if skipped else "success"
+    flash(_bulk_report(action, result, fields), level)
     if not wants_fragment():
         return _after_action()
     notes = {contact_id: _stale_note(contact_id) for contact_id in result.stale}
