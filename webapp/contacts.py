@@ -5,16 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
-from webapp import distribution
+from webapp import distribution, leads
 from webapp.clock import utcnow
+from webapp.database import unicode_lower
 from webapp.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from webapp.ids import parse_int
-from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, ContactNote
+from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, ContactNote, Lead
 
 
 def contact_version(contact: Contact) -> str:
@@ -135,6 +137,67 @@ def latest_assignment(session, contact_id: int) -> Assignment | None:
     return session.execute(query.limit(1)).scalar_one_or_none()
 
 
+SEARCH_MAX_LENGTH = 200
+# Only digits and what people write between them: such a text may be (a part of) a phone.
+PHONE_LIKE = re.compile(r"[0-9\s()+\-.]+")
+
+
+@dataclass(frozen=True)
+class ContactSearch:
+    """What a search box text can mean: a contact number, a lead's name, email or phone."""
+
+    text: str  # as typed, trimmed
+    contact_id: int | None = None
+    number_only: bool = False  # "#123" asks for contact 123 and nothing else
+    phone: str | None = None  # the text as a whole phone, in E.164
+    digits: str | None = None  # the text as a part of a phone (3 digits or more)
+
+
+def parse_search(text: str | None, phone_region: str = leads.DEFAULT_PHONE_REGION) -> ContactSearch | None:
+    """The search a box text asks for; None for an empty one.
+
+    ``123`` finds contact #123 and leads whose name, email or phone holds 123; ``#123``
+    contact #123 alone. A phone matches in any spelling that reads as the same number
+    (``8 912 345-67-89`` is ``+79123456789`` with ``phone_region`` RU) or by its digits.
+    """
+    text = " ".join((text or "").split())[:SEARCH_MAX_LENGTH]
+    if not text:
+        return None
+    if text.startswith("#"):
+        return ContactSearch(text, parse_int(text[1:].strip()), number_only=True)
+    phone = digits = None
+    if PHONE_LIKE.fullmatch(text):
+        digits = re.sub("[^0-9]", "", text)
+        digits = digits if len(digits) >= 3 else None
+        try:
+            phone = leads.normalise_phone(text, phone_region)
+        except InvalidError:
+            phone = None
+    return ContactSearch(text, parse_int(text), phone=phone, digits=digits)
+
+
+def search_condition(search: ContactSearch):
+    """Contacts the search finds: by number, or by their lead's name, external id, email or phone.
+
+    Through a subquery on leads, not a join, so any listing (the board, the export, which
+    joins leads itself) can add it. Case-insensitive for every alphabet (``unicode_lower``).
+    """
+    by_number = Contact.id == search.contact_id if search.contact_id is not None else false()
+    if search.number_only:
+        return by_number
+    words = search.text.lower()
+    found = [
+        unicode_lower(Lead.name).contains(words, autoescape=True),
+        unicode_lower(Lead.external_id).contains(words, autoescape=True),
+        unicode_lower(Lead.email).contains(words, autoescape=True),
+    ]
+    if search.phone:
+        found.append(Lead.phone == search.phone)
+    if search.digits:
+        found.append(Lead.phone.contains(search.digits, autoescape=True))
+    return or_(by_number, Contact.lead_id.in_(select(Lead.id).where(or_(*found))))
+
+
 @dataclass(frozen=True)
 class ContactFilter:
     status: str | None = None
@@ -142,6 +205,7 @@ class ContactFilter:
     operator_id: int | None = None
     lead_id: int | None = None
     unassigned: bool = False
+    search: ContactSearch | None = None
 
 
 def filtered_contacts(contact_filter: ContactFilter):
@@ -157,6 +221,8 @@ def filtered_contacts(contact_filter: ContactFilter):
         query = query.where(Contact.lead_id == contact_filter.lead_id)
     if contact_filter.unassigned:
         query = query.where(Contact.operator_id.is_(None))
+    if contact_filter.search is not None:
+        query = query.where(search_condition(contact_filter.search))
     return query
 
 

@@ -7,9 +7,11 @@ import os
 import threading
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import String, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import scoped_session
+from sqlalchemy.sql.functions import FunctionElement
 
 WRITE_OPTION = "leadcrm_write"
 
@@ -93,6 +95,33 @@ class WriterQueue:
 QUEUE_FD = "leadcrm_writer_queue_fd"
 
 
+class unicode_lower(FunctionElement):  # noqa: N801 - named like the SQL function it is
+    """``lower()`` that folds every alphabet on both backends, for case-insensitive search.
+
+    SQLite's own ``lower()`` folds ASCII only ("Анна" stays "Анна"): there it is Python's
+    ``str.lower``, registered on each connection. PostgreSQL's ``lower()`` follows the
+    database's LC_CTYPE (any UTF-8 locale folds Cyrillic).
+    """
+
+    type = String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower)
+def _lower_elsewhere(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "sqlite")
+def _lower_on_sqlite(element, compiler, **kw):
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+def _unicode_lower(text):
+    return text.lower() if isinstance(text, str) else text
+
+
 def configure_engine(engine: Engine, busy_timeout_ms: int, writer_queue: bool = True) -> None:
     """Install the per-connection settings that the concurrency guarantees rest on.
 
@@ -110,6 +139,7 @@ def configure_engine(engine: Engine, busy_timeout_ms: int, writer_queue: bool = 
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
 
     database = engine.url.database
     queue = None

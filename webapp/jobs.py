@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from webapp import distribution, weight_plans
 from webapp.clock import utcnow
 from webapp.database import write_transaction
+from webapp.errors import DomainError, StaleError
 from webapp.models import OPEN_CONTACT_STATUSES, Contact, Operator, OperatorSourceWeight
 
 
@@ -128,6 +129,46 @@ def after_contact_change(session, operator_before: int | None, contact) -> int:
     if contact.status == "closed" or contact.operator_id != operator_before:
         return drain_for_operator(session, operator_before, at_most=1)
     return 0
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the contacts changed, those changed by someone else meanwhile
+    (skipped, nothing overwritten), and those the rules refused, each with its refusal."""
+
+    changed: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    refused: list[tuple[int, DomainError]] = field(default_factory=list)
+
+
+def for_each_contact(
+    session,
+    targets: Iterable[tuple[int, frozenset[str] | None]],
+    change: Callable[[int, frozenset[str] | None], Contact],
+) -> BulkResult:
+    """Apply ``change(contact_id, expected_versions)`` to each target; drain after each as after one action.
+
+    ``change`` is the single action's own (the same domain function, with the version the
+    row was drawn with) and opens its own unit of work: one per contact, as ``redistribute``
+    does. So a contact refused or changed meanwhile skips only itself, what was done stays
+    done, and SQLite's write lock is held a moment per contact, never for the whole batch
+    while bots wait to store theirs.
+    """
+    result = BulkResult()
+    for contact_id, expected in targets:
+        current = session.get(Contact, contact_id, populate_existing=True)
+        operator_before = current.operator_id if current is not None else None
+        try:
+            contact = change(contact_id, expected)
+        except StaleError:
+            result.stale.append(contact_id)
+            continue
+        except DomainError as error:
+            result.refused.append((contact_id, error))
+            continue
+        result.changed.append(contact_id)
+        after_contact_change(session, operator_before, contact)
+    return result
 
 
 def after_operator_change(session, operator_id: int, was_active: bool, old_limit: int) -> int:

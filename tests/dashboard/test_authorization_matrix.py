@@ -105,6 +105,7 @@ EXPECTED = {
     ("board.unassign", "POST"): STAFF_WRITE,
     ("board.set_status", "POST"): STAFF_WRITE,
     ("board.redistribute", "POST"): STAFF_WRITE,
+    ("board.bulk", "POST"): STAFF_WRITE,
     # Own settings (language, time zone): every signed-in user.
     ("settings.index", "GET"): SIGNED_IN_READ,
     ("settings.index", "POST"): SIGNED_IN_WRITE,
@@ -237,6 +238,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "auth.login": {"username": "nobody", "password": "wrong password"},
         "board.assign": {"operator_id": world["boris"], "force": "true"},
         "board.set_status": {"status": "in_progress"},
+        "board.bulk": {"selected": f"{world['path']['contact_id']}:", "bulk_action": "unassign"},
         "operators.create": {"name": unique, "max_active_contacts": "3"},
         "operators.set_status": {"status": "active"},
         "operators.set_limit": {"max_active_contacts": "7"},

@@ -42,7 +42,8 @@ BOARD_FILTERS = ("source", "status", "operator")
 DASHBOARD_ARGUMENTS = {
     "auth": ("next", "username", "password"),
     "board": BOARD_FILTERS
-    + ("before", "after", "seen", "shown", "operator_id", "force", "set_status", "version", "reason", "back"),
+    + ("before", "after", "seen", "shown", "operator_id", "force", "set_status", "version", "reason", "back",
+       "q", "sort", "selected", "bulk_action"),
     "contact": ("text", "set_status", "back", "status"),
     "users": ("username", "password", "role", "operator_id"),
     "operators": ("page", "name", "status", "max_active_contacts", "back"),

@@ -7,7 +7,7 @@ import io
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, redirect, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -22,6 +22,7 @@ from webapp.directory import get_existing
 from webapp.distribution import AssignmentRefused
 from webapp.errors import DomainError, InvalidError, StaleError
 from webapp.extensions import db
+from webapp.ids import parse_int
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.presentation import CONTACT_STATUS_LABELS, age
 from webapp.queries import board as board_queries
@@ -35,23 +36,38 @@ TEMPLATE = "board/index.html"
 ASSIGN_TEMPLATE = "board/assign.html"
 POLL_SECONDS = 3
 FILTER_NAMES = ("source", "status", "operator")
+SORTABLE_COLUMNS = ("age", "operator", "source")
 
 
 def board_filter(values) -> contacts.ContactFilter:
-    """The board's filters from query or form values; unknown values are ignored."""
+    """The board's filters and search from query or form values; unknown values are ignored."""
     status = values.get("status")
     return contacts.ContactFilter(
         status=status if status in CONTACT_STATUSES else None,
         source_id=int_arg(values, "source"),
         operator_id=int_arg(values, "operator"),
+        search=contacts.parse_search(values.get("q"), current_app.config["PHONE_REGION"]),
     )
 
 
-def filter_args(contact_filter: contacts.ContactFilter) -> dict:
-    """The filter as URL arguments, for links, the poll and the hidden fields of every action."""
+def board_sort(values) -> str:
+    """The open list's order (``age``, ``-age``, ``operator``, ...); an unknown one is the default."""
+    sort = values.get("sort")
+    return sort if sort in board_queries.SORTS else board_queries.DEFAULT_SORT
+
+
+def filter_args(contact_filter: contacts.ContactFilter, sort: str = board_queries.DEFAULT_SORT) -> dict:
+    """Filters, search and order as URL arguments: for links, the poll, the hidden fields of actions."""
     args = {"source": contact_filter.source_id, "status": contact_filter.status,
-            "operator": contact_filter.operator_id}
+            "operator": contact_filter.operator_id,
+            "q": contact_filter.search.text if contact_filter.search else None,
+            "sort": None if sort == board_queries.DEFAULT_SORT else sort}
     return {name: value for name, value in args.items() if value is not None}
+
+
+def board_args(values) -> dict:
+    """The URL arguments of the board a form was sent from."""
+    return filter_args(board_filter(values), board_sort(values))
 
 
 @bp.app_template_global("contact_version")
@@ -84,7 +100,9 @@ def _stale_note(contact_id: int) -> str:
 
 def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
     contact_filter = board_filter(values)
-    before = int_arg(values, "before")
+    sort = board_sort(values)
+    cursor = board_queries.decode_cursor(values.get("before"), sort)
+    before = cursor.encode() if cursor else None  # as read: garbage leaves the poll's URL
     after = int_arg(values, "after")
     latest = board_queries.latest_contact_id(db.session)
     # The poll keeps drawing the contacts the board was drawn with: what arrived since waits
@@ -93,11 +111,17 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
     shown = latest if shown is None else min(shown, latest)
     waiting = board_queries.unassigned_contacts(db.session, contact_filter, after_id=after, until_id=shown)
     assigned, next_before = board_queries.assigned_contacts(
-        db.session, contact_filter, before, until_id=shown
+        db.session, contact_filter, cursor, until_id=shown, sort=sort
     )
-    args = filter_args(contact_filter)
+    args = filter_args(contact_filter, sort)
     return {
         "filters": args,
+        "sort": sort,
+        # Each sortable column's link: its order, or the reverse when it is the order already.
+        "sort_urls": {
+            key: url_for("board.index", **filter_args(contact_filter, f"-{key}" if sort == key else key))
+            for key in SORTABLE_COLUMNS
+        },
         "unassigned": waiting.rows,
         "unassigned_count": waiting.count,
         "oldest_waiting": waiting.oldest,
@@ -105,7 +129,9 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
         "next_after": waiting.next_after,
         "assigned": assigned,
         "before": before,
-        "next_before": next_before,
+        "next_before": next_before.encode() if next_before else None,
+        # The bulk bar's operator menu, with each one's load.
+        "bulk_operators": operator_queries.operators_for_assignment(db.session),
         "seen": shown if seen is None else seen,
         "arrived": board_queries.arrived_since(db.session, contact_filter, shown) if shown < latest else 0,
         "show_url": url_for("board.index", seen=shown, **args),
@@ -139,11 +165,11 @@ def _after_action(status: int = 200):
     if request.form.get("back") == "contact":
         return redirect(url_for("contact.show", contact_id=request.view_args["contact_id"]))
     if not wants_fragment():
-        return redirect(url_for("board.index", **filter_args(board_filter(request.form))))
+        return redirect(url_for("board.index", **board_args(request.form)))
     return render_page(TEMPLATE, "board", status, **_board_context(request.form))
 
 
-def _refused(error: DomainError):
+def _refused(error: DomainError | str):
     flash(domain_message(error), "error")
     return _after_action(422)
 
@@ -178,7 +204,7 @@ def _assign_context(contact: Contact, values, errors=None) -> dict:
         # The source's operators first; each keeps the order of who can take one now.
         "source_operators": [op for op in operators if op.id in on_source],
         "other_operators": [op for op in operators if op.id not in on_source],
-        "filters": filter_args(board_filter(values)),
+        "filters": board_args(values),
         "errors": errors or {},
         "reason": values.get("reason", ""),
         "back": "contact" if values.get("back") == "contact" else None,
@@ -285,6 +311,106 @@ def set_status(contact_id):
     return _after_action()
 
 
+# At most this many contacts in one bulk action (more than any page of the board shows).
+BULK_MAX = 500
+
+
+def _selection(values) -> list[tuple[int, frozenset[str] | None]]:
+    """The ticked rows: ``id:version`` each (the version the row was drawn with); others are ignored."""
+    chosen: dict[int, frozenset[str] | None] = {}
+    for value in values.getlist("selected")[:BULK_MAX]:
+        number, _colon, version = value.partition(":")
+        contact_id = parse_int(number)
+        if contact_id is not None:
+            chosen[contact_id] = frozenset({version.strip()[:40]}) if version.strip() else None
+    return list(chosen.items())
+
+
+def _bulk_change(action: str, fields: ContactOperatorUpdate | None):
+    """The single action's own change for one contact of a bulk action."""
+    actor = dashboard_actor()
+
+    def change(contact_id, expected):
+        if action == "assign":
+            return _assign(contact_id, fields, expected)
+        with write_transaction(db.session):
+            if action == "unassign":
+                return contacts.set_operator(db.session, contact_id, None, actor=actor, expected=expected)
+            return contacts.change_status(db.session, contact_id, "closed", expected=expected)
+
+    return change
+
+
+def _bulk_fields(action: str, values) -> ContactOperatorUpdate | None:
+    """The assignment the bulk bar asks for; FormErrors when it cannot be done as asked."""
+    if action not in ("assign", "unassign", "close"):
+        raise FormErrors({"bulk_action": _("Choose assign, unassign or close.")})
+    if action != "assign":
+        return None
+    if not values.get("operator_id", "").strip():
+        raise FormErrors({"operator_id": _("Choose an operator.")})
+    fields = parse_form(ContactOperatorUpdate, {"operator_id": values["operator_id"],
+                                                "force": values.get("force", "false"),
+                                                "reason": values.get("reason", "")})
+    if fields.force and not fields.reason:
+        # Asked once for the batch: which contacts need it is known only contact by contact.
+        message = _("Say why these contacts may go over the limit or to an inactive operator.")
+        raise FormErrors({"reason": message})
+    return fields
+
+
+def _bulk_report(action: str, result: jobs.BulkResult, fields) -> str:
+    """"3 closed, 1 skipped: changed by someone else", in words a manager reads at a glance."""
+    done = len(result.changed)
+    if action == "assign":
+        operator = db.session.get(Operator, fields.operator_id)
+        name = operator.name if operator else str(fields.operator_id)
+        parts = [ngettext("%(num)s assigned to %(operator)s", "%(num)s assigned to %(operator)s", done,
+                          operator=name)]
+    elif action == "unassign":
+        parts = [ngettext("%(num)s unassigned", "%(num)s unassigned", done)]
+    else:
+        parts = [ngettext("%(num)s closed", "%(num)s closed", done)]
+    if result.stale:
+        parts.append(ngettext("%(num)s skipped: changed by someone else (%(ids)s)",
+                              "%(num)s skipped: changed by someone else (%(ids)s)", len(result.stale),
+                              ids=_numbers(result.stale)))
+    refusals: dict[str, list[int]] = {}
+    for contact_id, error in result.refused:
+        refusals.setdefault(domain_message(error), []).append(contact_id)
+    for message, ids in refusals.items():
+        parts.append(ngettext("%(num)s skipped (%(ids)s): %(why)s", "%(num)s skipped (%(ids)s): %(why)s",
+                              len(ids), ids=_numbers(ids), why=message))
+    report = "; ".join(parts)
+    return report if report.endswith(("?", ".")) else report + "."
+
+
+def _numbers(ids: list[int]) -> str:
+    return ", ".join(f"#{contact_id}" for contact_id in ids)
+
+
+@bp.post("/contacts/bulk")
+@staff_required
+def bulk():
+    """Assign, unassign or close the ticked contacts, each as its single action would, with its version."""
+    action = request.form.get("bulk_action", "")
+    targets = _selection(request.form)
+    try:
+        if not targets:
+            raise FormErrors({"selected": _("Select at least one contact.")})
+        fields = _bulk_fields(action, request.form)
+    except FormErrors as error:
+        return _refused(first_message(error))
+    result = jobs.for_each_contact(db.session, targets, _bulk_change(action, fields))
+    skipped = result.stale or result.refused
+    level = ("info" if result.changed else "error") if skipped else "success"
+    flash(_bulk_report(action, result, fields), level)
+    if not wants_fragment():
+        return _after_action()
+    notes = {contact_id: _stale_note(contact_id) for contact_id in result.stale}
+    return render_page(TEMPLATE, "board", **_board_context(request.form, notes=notes))
+
+
 @bp.post("/contacts/redistribute")
 @staff_required
 def redistribute():
@@ -317,14 +443,14 @@ def _same_site(url: str | None) -> str | None:
 @bp.get("/contacts/export.csv")
 @staff_required
 def export_csv():
-    """Every contact matching the board's filters as CSV, streamed in batches."""
-    contact_filter = board_filter(request.args)
+    """Every contact matching the board's filters and search as CSV, in its order, streamed in batches."""
+    contact_filter, sort = board_filter(request.args), board_sort(request.args)
 
     def generate():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(export.EXPORT_FIELDS)
-        for row in export.export_rows(db.session, contact_filter):
+        for row in export.export_rows(db.session, contact_filter, sort=sort):
             writer.writerow([safe_cell(value) for value in row])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()

@@ -26,10 +26,11 @@
     document.dispatchEvent(new CustomEvent("announce", {detail: {message: text, level: "error"}}));
   }
 
-  // The board polls itself; it pauses while a manager has an assignment menu open or
-  // is in one of its form fields, so an open menu or a half-made choice is never swapped away.
+  // The board polls itself; it pauses while a manager has an assignment menu open, is in one
+  // of its form fields or has ticked contacts, so an open menu, a half-made choice or a
+  // selection is never swapped away.
   function boardIsBusy(board) {
-    if (board.querySelector("details[open]")) return true;
+    if (board.querySelector("details[open]") || board.querySelector("input[data-select]:checked")) return true;
     var active = document.activeElement;
     return !!active && board.contains(active) && active.matches("select, input, textarea");
   }
@@ -59,26 +60,79 @@
     flashError(message("errorOffline"));
   });
 
-  // Confirmation without hx-confirm's inline prompt wiring: forms that carry data-confirm.
+  // Confirmation without hx-confirm's inline prompt wiring: forms, or the submit button
+  // pressed, that carry data-confirm. "{count}" in it is the number of contacts ticked.
+  function confirmation(form, submitter) {
+    var asker = submitter && submitter.hasAttribute("data-confirm") ? submitter
+      : form && form.hasAttribute("data-confirm") ? form : null;
+    if (!asker) return null;
+    return asker.getAttribute("data-confirm").replace("{count}", String(selectedBoxes().length));
+  }
   document.addEventListener("htmx:confirm", function (event) {
-    var form = event.detail.elt.closest && event.detail.elt.closest("form[data-confirm]");
-    if (form && !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    var elt = event.detail.elt;
+    var form = elt.closest && elt.closest("form");
+    var trigger = event.detail.triggeringEvent;
+    var question = confirmation(form, trigger && trigger.submitter);
+    if (question && !window.confirm(question)) event.preventDefault();
   });
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.hasAttribute("data-confirm") && !form.hasAttribute("hx-post") &&
-        !window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    var question = form.hasAttribute("hx-post") ? null : confirmation(form, event.submitter);
+    if (question && !window.confirm(question)) event.preventDefault();
   });
 
-  // The export link exports what the board shows: it follows filters chosen without a reload.
+  // Bulk actions: the ticked rows, "select all shown" per list, and the count in the bulk bar.
+  function selectedBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll("input[data-select]:checked"));
+  }
+
+  function showSelection() {
+    var count = document.querySelector("[data-testid=bulk-count]");
+    var ticked = selectedBoxes().length;
+    if (count) count.textContent = count.getAttribute("data-label").replace("{count}", String(ticked));
+    document.querySelectorAll("input[data-select-all]").forEach(function (all) {
+      var boxes = document.querySelectorAll("input[data-select='" + all.getAttribute("data-select-all") + "']");
+      var on = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+      all.checked = on > 0 && on === boxes.length;
+      all.indeterminate = on > 0 && on < boxes.length;
+    });
+    var board = document.querySelector("[data-poll]");
+    if (board && !ticked && !board.querySelector("details[open]")) board.classList.remove("is-paused");
+  }
+
   document.addEventListener("change", function (event) {
-    var form = event.target.closest && event.target.closest("form[data-export-link]");
+    var box = event.target;
+    if (!box.matches) return;
+    if (box.matches("input[data-select-all]")) {
+      document.querySelectorAll("input[data-select='" + box.getAttribute("data-select-all") + "']")
+        .forEach(function (row) { row.checked = box.checked; });
+    }
+    if (box.matches("input[data-select-all], input[data-select]")) showSelection();
+  });
+
+  // The export link exports what the board shows: it follows filters and a search chosen
+  // without a reload, and the order chosen on the board's column headers.
+  function followFilters(form) {
     var link = form && document.getElementById(form.getAttribute("data-export-link"));
     if (!link) return;
     var query = new URLSearchParams();
     new FormData(form).forEach(function (value, name) { if (value) query.append(name, value); });
     var path = link.getAttribute("href").split("?")[0];
     link.setAttribute("href", query.toString() ? path + "?" + query.toString() : path);
+  }
+  ["change", "input"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      followFilters(event.target.closest && event.target.closest("form[data-export-link]"));
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var board = event.target;
+    if (!board.matches || !board.matches("[data-poll][data-sort]")) return;
+    var form = document.querySelector("form[data-export-link]");
+    var sort = form && form.querySelector("input[name=sort]");
+    if (!sort || sort.value === board.getAttribute("data-sort")) return;
+    sort.value = board.getAttribute("data-sort");
+    followFilters(form);
   });
 
 
