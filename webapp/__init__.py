@@ -78,5 +78,7 @@ def register_error_handlers(app):
 
 def register_commands(app):
     from webapp.commands import bp as commands_bp
+    from webapp.worker import bp as worker_bp
 
     app.register_blueprint(commands_bp)
+    app.register_blueprint(worker_bp)
