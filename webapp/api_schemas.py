@@ -128,6 +128,9 @@ class SourceUpdate(RequestModel):
     wait_target_minutes: Integer(1, 10_080) | None = Field(
         None, description="How long a contact may wait before it counts as overdue (null = off)."
     )
+    response_timeout_minutes: Integer(1, 1440) | None = Field(
+        None, description="An automatic assignment still new this long goes back to the pool (null = off)."
+    )
 
 
 class WeightItem(RequestModel):
@@ -225,6 +228,7 @@ class SourceOut(BaseModel):
     sticky_days: int
     intake_per_minute: int | None
     wait_target_minutes: int | None
+    response_timeout_minutes: int | None
     waiting: WaitingOut
 
 

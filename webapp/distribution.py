@@ -62,10 +62,16 @@ class Candidate(NamedTuple):
     is_active: bool
     active_contacts: int
     max_active_contacts: int
+    # This operator let this contact's response timeout pass: never picked for it again.
+    timed_out: bool = False
 
     @property
     def is_eligible(self) -> bool:
-        return self.weight > 0 and has_room(self.is_active, self.active_contacts, self.max_active_contacts)
+        return (
+            self.weight > 0
+            and not self.timed_out
+            and has_room(self.is_active, self.active_contacts, self.max_active_contacts)
+        )
 
 
 def has_room(is_active: bool, load: int, limit: int) -> bool:
@@ -164,6 +170,8 @@ def choose_operator(candidates: Iterable[Candidate], rng: random.Random) -> int 
 
 def excluded_because(candidate: Candidate) -> str | None:
     """Why a weighted candidate may not get a contact now (None: eligible)."""
+    if candidate.timed_out:
+        return "timed_out"
     if not candidate.is_active:
         return "inactive"
     if not has_room(True, candidate.active_contacts, candidate.max_active_contacts):
@@ -192,8 +200,10 @@ def _open_count(operator_id_column):
     )
 
 
-def load_candidates(session, source_id: int) -> list[Candidate]:
+def load_candidates(session, source_id: int, timed_out: frozenset[int] = frozenset()) -> list[Candidate]:
     """Every operator weighted on the source, with status and load: one query.
+
+    ``timed_out``: the operators who let this contact's response timeout pass.
 
     Run on the session's connection (Core): plain rows, without the ORM's
     per-row loading work, in the same transaction.
@@ -217,7 +227,7 @@ def load_candidates(session, source_id: int) -> list[Candidate]:
         .order_by(Operator.id)
     ).all()
     return [
-        Candidate(operator_id, weight, status == "active", load, limit)
+        Candidate(operator_id, weight, status == "active", load, limit, operator_id in timed_out)
         for operator_id, weight, status, limit, load in rows
     ]
 
@@ -364,19 +374,40 @@ def assign_automatically(
         decision = Decision(None, "none", (), None)
     else:
         preferred = preferred_operator(session, contact, routing.sticky_days)
-        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng)
+        timed_out = timed_out_operators(session, contact, trigger)
+        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng, timed_out)
     _set_operator(contact, decision.operator_id)
     session.add(contact)
     session.flush()
-    if decision.operator_id is not None or trigger == "intake":
+    # Found nobody: recorded at intake (it explains the wait) and for a timeout (the
+    # operator changed, to none); a drain that found nobody changed nothing.
+    if decision.operator_id is not None or trigger in ("intake", "timeout"):
         _record(session, contact, from_operator_id, trigger=trigger, rule=decision.rule, actor=actor,
                 decision=decision)
     return decision.operator_id
 
 
-def _pick_and_lock(session, source_id: int, preferred: int | None, rng: random.Random) -> Decision:
+def timed_out_operators(session, contact: Contact, trigger: str) -> frozenset[int]:
+    """The operators who let ``contact``'s response timeout pass (one indexed query; none at intake).
+
+    A pick made because of a timeout also leaves out the operator it takes the contact from.
+    """
+    if contact.id is None:
+        return frozenset()
+    earlier = session.execute(
+        select(Assignment.from_operator_id)
+        .where(Assignment.contact_id == contact.id, Assignment.trigger == "timeout")
+        .where(Assignment.from_operator_id.is_not(None))
+    ).scalars()
+    current = {contact.operator_id} if trigger == "timeout" and contact.operator_id is not None else set()
+    return frozenset(earlier) | current
+
+
+def _pick_and_lock(
+    session, source_id: int, preferred: int | None, rng: random.Random, timed_out: frozenset[int]
+) -> Decision:
     for _ in range(MAX_PICK_ATTEMPTS):
-        decision = decide(load_candidates(session, source_id), rng, preferred)
+        decision = decide(load_candidates(session, source_id, timed_out), rng, preferred)
         if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
             return decision
     # Every pick filled up under us: the contact waits.
@@ -484,14 +515,18 @@ def assign_waiting(
     """Give one waiting contact an operator, inside the caller's write transaction.
 
     The contact is locked and re-read first: True when it was assigned, False when
-    nobody is eligible, None when someone took or closed it meanwhile.
+    nobody is eligible, None when someone took or closed it meanwhile, or when nobody is
+    eligible for this contact alone (every eligible operator let it time out): the
+    source's other contacts may still go.
     """
     contact = session.execute(
         select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
     ).scalar_one_or_none()
     if contact is None or contact.operator_id is not None or not contact.is_open:
         return None
-    return assign_automatically(session, contact, rng, trigger=trigger, actor=actor) is not None
+    if assign_automatically(session, contact, rng, trigger=trigger, actor=actor) is not None:
+        return True
+    return None if timed_out_operators(session, contact, trigger) else False
 
 
 # --- What a drain may hand out -------------------------------------------------

@@ -136,6 +136,8 @@ class Source(db.Model):
     sticky_days: Mapped[int] = mapped_column(default=0, server_default="0")
     intake_per_minute: Mapped[int | None]
     wait_target_minutes: Mapped[int | None]
+    # An automatic assignment still "new" after this long goes back to the pool (webapp/timeouts.py).
+    response_timeout_minutes: Mapped[int | None]
     # The last time the intake limit refused a contact: the overview lists today's.
     intake_limited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -58,6 +58,7 @@ TRIGGER_PHRASES = {
 EXCLUSION_PHRASES = {
     "at_limit": lambda c: _("at limit %(load)s/%(limit)s", load=c["load"], limit=c["limit"]),
     "inactive": lambda c: _("inactive"),
+    "timed_out": lambda c: _("let it time out"),
 }
 
 

@@ -36,6 +36,7 @@ def source_json(source, waiting) -> dict:
         "sticky_days": source.sticky_days,
         "intake_per_minute": source.intake_per_minute,
         "wait_target_minutes": source.wait_target_minutes,
+        "response_timeout_minutes": source.response_timeout_minutes,
         "waiting": {
             "count": waiting.count,
             "oldest_seconds": waiting.oldest_seconds,

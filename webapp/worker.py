@@ -21,7 +21,7 @@ import click
 from flask import Blueprint, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from webapp import jobs
+from webapp import jobs, timeouts
 from webapp.clock import utcnow
 from webapp.extensions import db
 
@@ -63,7 +63,8 @@ def create_huey(app):
 def run_due_work(session, now=None) -> dict[str, int]:
     """One pass of everything time-driven: what the worker runs on each tick."""
     now = now or utcnow()
-    done = {"assigned": jobs.sweep(session)}
+    # Timeouts first: what they return to the pool the sweep hands out in the same tick.
+    done = {"timed_out": timeouts.expire(session, now), "assigned": jobs.sweep(session)}
     if any(done.values()):
         log.info("tick at %s: %s", now.isoformat(timespec="seconds"), done)
     return done
@@ -78,4 +79,6 @@ def worker(threads):
     huey = create_huey(app)
     where = app.config["REDIS_URL"] and "Redis" or queue_file(app)
     click.echo(f"Worker: queue in {where}, a tick every {app.config['WORKER_TICK_SECONDS']} s.")
-    huey.create_consumer(workers=threads, periodic=True, check_worker_health=True).run()
+    # An idle worker looks at the queue at least every 2 s (huey's default backs off to 10 s),
+    # so a tick runs close to its time.
+    huey.create_consumer(workers=threads, periodic=True, max_delay=2.0).run()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.builders import committed, make_contact, make_operator, make_source
 from tests.conftest import BACKEND
@@ -95,3 +96,60 @@ def test_a_worker_killed_mid_task_leaves_the_work_to_the_next_done_once(app, dat
     with worker_process(database_url, queue_file):
         wait_for(lambda: operator_of(contact_id) == operator_id, what="the next worker to assign it")
     assert records_of(contact_id) == [("intake", "system", None), ("sweep", "system", operator_id)]
+
+
+def backdate_assignments(source_id, seconds):
+    """The clock the tests hold: the source's assignments made ``seconds`` earlier than they were."""
+    with write_transaction(db.session):
+        for contact in db.session.scalars(select(Contact).where(Contact.source_id == source_id)):
+            contact.assigned_at -= timedelta(seconds=seconds)
+    db.session.remove()
+
+
+def test_the_real_worker_times_a_contact_out_within_seconds(app, database_url, queue_file):
+    anna, boris = make_operator("Anna"), make_operator("Boris", status="inactive")
+    anna_id, boris_id = anna.id, boris.id
+    source = make_source(weights={anna: 1, boris: 1})
+    committed(directory.update_source, source.id, {"response_timeout_minutes": 1})
+    contact_id = make_contact(source).id
+    committed(directory.set_operator_status, boris_id, "active")
+    backdate_assignments(source.id, 57)  # a minute's timeout, 3 s from now
+    due = db.session.get(Contact, contact_id).assigned_at + timedelta(minutes=1)
+    db.session.remove()
+    with worker_process(database_url, queue_file):
+        wait_for(lambda: operator_of(contact_id) == boris_id, what="the timeout to hand it to Boris")
+    timeout_records = db.session.execute(
+        select(Assignment.at, Assignment.from_operator_id).where(
+            Assignment.contact_id == contact_id, Assignment.trigger == "timeout")
+    ).all()
+    assert len(timeout_records) == 1
+    at, from_operator = timeout_records[0]
+    assert (from_operator, at >= due) == (anna_id, True)
+
+
+def test_two_workers_on_one_database_move_each_contact_once(app, database_url, tmp_path):
+    """40 contacts time out and 40 wait for an operator switched on behind the requests' back;
+    two workers tick every second over them at once."""
+    anna, boris = make_operator("Anna", limit=100), make_operator("Boris", limit=100, status="inactive")
+    boris_id = boris.id
+    timed = make_source(weights={anna: 1, boris: 1})
+    committed(directory.update_source, timed.id, {"response_timeout_minutes": 1})
+    timed_ids = [make_contact(timed).id for _ in range(40)]
+    clara = make_operator("Clara", limit=100, status="inactive")
+    clara_id = clara.id
+    waiting = make_source(weights={clara: 1})
+    waiting_ids = [make_contact(waiting).id for _ in range(40)]
+    for operator_id in (boris_id, clara_id):
+        committed(directory.set_operator_status, operator_id, "active")
+    backdate_assignments(timed.id, 60)
+    with worker_process(database_url, str(tmp_path / "one.sqlite3")), \
+            worker_process(database_url, str(tmp_path / "two.sqlite3")):
+        wait_for(lambda: all(operator_of(c) == boris_id for c in timed_ids)
+                 and all(operator_of(c) == clara_id for c in waiting_ids), what="both kinds of work")
+    db.session.rollback()
+    per_contact = dict(db.session.execute(
+        select(Assignment.contact_id, func.count())
+        .where(Assignment.trigger.in_(("timeout", "sweep")))
+        .group_by(Assignment.contact_id)
+    ).all())
+    assert per_contact == dict.fromkeys(timed_ids + waiting_ids, 1)

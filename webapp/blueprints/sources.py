@@ -104,6 +104,7 @@ def _routing_form_values(source: Source) -> dict:
         "sticky_days": source.sticky_days,
         "intake_per_minute": source.intake_per_minute or "",
         "wait_target_minutes": source.wait_target_minutes or "",
+        "response_timeout_minutes": source.response_timeout_minutes or "",
     }
 
 
