@@ -12,7 +12,7 @@ import logging
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from webapp import distribution
@@ -30,6 +30,29 @@ def deadline(contact: Contact, timeout_minutes: int | None) -> datetime | None:
     if timeout_minutes is None or contact.status != "new" or contact.assigned_at is None:
         return None
     return contact.assigned_at + timedelta(minutes=timeout_minutes)
+
+
+def deadlines(session, contacts: list[Contact]) -> dict[int, datetime]:
+    """When each of ``contacts`` (their sources loaded) times out, for those that will: one query.
+
+    Only a contact still ``new`` whose source has a timeout and whose latest assignment was
+    an automatic pick (a manual one never times out) gets a deadline.
+    """
+    due = {
+        contact.id: limit
+        for contact in contacts
+        if contact.operator_id is not None
+        and (limit := deadline(contact, contact.source.response_timeout_minutes)) is not None
+    }
+    if not due:
+        return {}
+    latest = (
+        select(func.max(Assignment.id)).where(Assignment.contact_id.in_(due)).group_by(Assignment.contact_id)
+    )
+    automatic = session.execute(
+        select(Assignment.contact_id).where(Assignment.id.in_(latest), Assignment.rule.in_(AUTOMATIC_RULES))
+    ).scalars()
+    return {contact_id: due[contact_id] for contact_id in automatic}
 
 
 def stale_contacts(session, now: datetime) -> list[int]:

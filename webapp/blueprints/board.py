@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, redirect, request, stream_with_con
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from webapp import contacts, export, jobs
+from webapp import contacts, export, jobs, timeouts
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
 from webapp.blueprints import contact as contact_views
 from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
@@ -65,6 +65,7 @@ def _board_context(values, seen: int | None = None) -> dict:
         "unassigned": unassigned,
         "unassigned_count": unassigned_count,
         "assigned": assigned,
+        "response_deadlines": timeouts.deadlines(db.session, assigned),
         "before": before,
         "next_before": next_before,
         "seen": latest if seen is None else seen,
