@@ -31,7 +31,8 @@ def test_the_board_shows_how_long_each_automatic_new_contact_has_left(supervisor
     committed(directory.update_source, timed.id, {"response_timeout_minutes": 10})
     fresh, late, taken = (make_contact(timed).id for _ in range(3))
     by_hand = make_contact(timed).id
-    committed(distribution.assign_manually, db.session.get(Contact, by_hand), boris.id, actor=distribution.SYSTEM)
+    committed(distribution.assign_manually, db.session.get(Contact, by_hand), boris.id,
+              actor=distribution.SYSTEM)
     committed(contacts.change_status, taken, "in_progress")
     elsewhere = make_contact(untimed).id
     assigned_minutes_ago(fresh, 4)
