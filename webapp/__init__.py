@@ -4,6 +4,7 @@ import os
 
 from flask import Flask
 
+from webapp import webhooks
 from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
@@ -48,6 +49,7 @@ def configure(app, test_config):
 
 def register_extensions(app):
     db.init_app(app)
+    webhooks.install(db.session.session_factory.class_)  # the outbox, written with each change
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_WRITER_QUEUE"])
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

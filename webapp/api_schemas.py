@@ -131,6 +131,10 @@ class SourceUpdate(RequestModel):
     response_timeout_minutes: Integer(1, 1440) | None = Field(
         None, description="An automatic assignment still new this long goes back to the pool (null = off)."
     )
+    webhook_url: Text(1, 2000) | None = Field(
+        None, description="Where the contact events of this source are POSTed, signed (null = off). "
+        "http or https; the source needs a secret first (POST .../webhook-secret).",
+    )
 
 
 class WeightItem(RequestModel):
@@ -188,6 +192,10 @@ class RedistributeRequest(RequestModel):
     source_id: Id | None = None
 
 
+class WebhookSecretRequest(RequestModel):
+    """No fields: the body is ``{}``."""
+
+
 class LeadMergeRequest(RequestModel):
     # The lead merged away into the one in the path (not itself; an unknown one is a 422).
     lead_id: Id
@@ -229,7 +237,25 @@ class SourceOut(BaseModel):
     intake_per_minute: int | None
     wait_target_minutes: int | None
     response_timeout_minutes: int | None
+    webhook_url: str | None
     waiting: WaitingOut
+
+
+class WebhookSecretOut(BaseModel):
+    secret: str = Field(description="The new signing secret (whsec_...), shown this once.")
+
+
+class DeliveryOut(BaseModel):
+    event_id: str
+    type: str
+    attempts: int
+    last_status: int | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
 
 
 class LeadOut(BaseModel):

@@ -24,6 +24,9 @@ ENVIRONMENT_SETTINGS = {
     "REDIS_URL": str,
     "WORKER_QUEUE_FILE": str,
     "WORKER_TICK_SECONDS": int,
+    "WEBHOOK_ALLOW_PRIVATE": lambda value: value.lower() in ("1", "true", "yes"),
+    "WEBHOOK_TIMEOUT_SECONDS": float,
+    "WEBHOOK_POLL_SECONDS": int,
 }
 
 
@@ -58,6 +61,12 @@ class Config:
     REDIS_URL = None
     WORKER_QUEUE_FILE = None
     WORKER_TICK_SECONDS = 15
+    # Signed webhooks: a URL on a loopback or private address is refused unless allowed (a
+    # webhook must not become a way to reach the servers beside this one); how long a
+    # receiver may take to answer.
+    WEBHOOK_ALLOW_PRIVATE = False
+    WEBHOOK_TIMEOUT_SECONDS = 10.0
+    WEBHOOK_POLL_SECONDS = 2
 
 
 def load_environment(config: dict) -> None:

@@ -138,6 +138,10 @@ class Source(db.Model):
     wait_target_minutes: Mapped[int | None]
     # An automatic assignment still "new" after this long goes back to the pool (webapp/timeouts.py).
     response_timeout_minutes: Mapped[int | None]
+    # Signed webhooks (webapp/webhooks.py): where the contact events go, and the key that signs
+    # them ("whsec_" + base64, the Standard Webhooks form; shown once, when made).
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
     # The last time the intake limit refused a contact: the overview lists today's.
     intake_limited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -235,6 +239,35 @@ class Assignment(db.Model):
     # The operator the source's sticky_days preferred (the lead's most recent one), whether
     # or not the pick could honour it: how often it held is counted from these.
     preferred_operator_id: Mapped[int | None]
+
+
+class WebhookEvent(db.Model):
+    """One event for a source's webhook: written in the transaction of the change (the outbox),
+    delivered by the worker, at least once, in order per contact."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        # The worker reads what is due; the source page lists the newest; order per contact.
+        Index("ix_webhook_events_next_attempt_at", "next_attempt_at"),
+        Index("ix_webhook_events_source_id_id", "source_id", "id"),
+        Index("ix_webhook_events_contact_id_id", "contact_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The Webhook-Id of every attempt: a receiver drops the repeats of an at-least-once delivery.
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))  # None: a test event
+    type: Mapped[str] = mapped_column(String(40))
+    # The JSON body as it was at the change, sent as is on every attempt.
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker may try (again); None once delivered or given up after 24 hours.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(db.Model):

@@ -21,7 +21,7 @@ import click
 from flask import Blueprint, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from webapp import jobs, timeouts
+from webapp import jobs, timeouts, webhooks
 from webapp.clock import utcnow
 from webapp.extensions import db
 
@@ -49,13 +49,25 @@ def create_huey(app):
         with app.app_context():
             run_due_work(db.session)
 
+    @huey.task(name="deliver_webhooks")
+    def deliver_webhooks():
+        with app.app_context():
+            webhooks.deliver_due(
+                db.session,
+                timeout=app.config["WEBHOOK_TIMEOUT_SECONDS"],
+                allow_private=app.config["WEBHOOK_ALLOW_PRIVATE"],
+            )
+
     # Huey's scheduler looks at periodic tasks once a minute; this one spreads the
-    # minute's ticks over it, so the work runs every WORKER_TICK_SECONDS. The ticks
-    # wait in huey's storage: a worker started in the meantime runs them as well.
+    # minute's ticks over it, so the work runs every WORKER_TICK_SECONDS, and webhooks
+    # go out within WEBHOOK_POLL_SECONDS of their change. They wait in huey's storage:
+    # a worker started in the meantime runs them as well.
     @huey.periodic_task(crontab(), name="schedule_ticks")
     def schedule_ticks():
         for offset in range(0, 60, tick_seconds):
             tick.schedule(delay=offset)
+        for offset in range(0, 60, app.config["WEBHOOK_POLL_SECONDS"]):
+            deliver_webhooks.schedule(delay=offset)
 
     return huey
 
@@ -71,9 +83,10 @@ def run_due_work(session, now=None) -> dict[str, int]:
 
 
 @bp.cli.command("worker")
-@click.option("--threads", default=1, show_default=True, help="Tasks run at once in this process.")
+@click.option("--threads", default=2, show_default=True,
+              help="Tasks run at once in this process (a slow webhook receiver holds one).")
 def worker(threads):
-    """Run the background work (drain sweep, timeouts) until stopped (Ctrl-C)."""
+    """Run the background work (drain sweep, timeouts, webhooks) until stopped (Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     huey = create_huey(app)

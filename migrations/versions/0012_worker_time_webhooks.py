@@ -1,5 +1,6 @@
-"""sources.response_timeout_minutes: an automatically assigned contact still new after that
-long goes back to the pool (the worker checks)
+"""sources.response_timeout_minutes (an automatically assigned contact still new after that
+long goes back to the pool); sources.webhook_url and webhook_secret; webhook_events, the outbox
+of signed webhooks the worker delivers
 
 Revision ID: 0012_worker_time_webhooks
 Revises: 0010_notes_and_operator_users
@@ -20,8 +21,38 @@ def upgrade():
     # the contacts that reference it).
     with op.batch_alter_table('sources', schema=None, recreate='never') as batch_op:
         batch_op.add_column(sa.Column('response_timeout_minutes', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('webhook_url', sa.String(length=2000), nullable=True))
+        batch_op.add_column(sa.Column('webhook_secret', sa.String(length=100), nullable=True))
+    op.create_table(
+        'webhook_events',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('event_id', sa.String(length=36), nullable=False),
+        sa.Column('source_id', sa.Integer(), nullable=False),
+        sa.Column('contact_id', sa.Integer(), nullable=True),
+        sa.Column('type', sa.String(length=40), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'),
+        sa.Column('last_status', sa.Integer(), nullable=True),
+        sa.Column('last_error', sa.String(length=500), nullable=True),
+        sa.Column('delivered_at', sa.DateTime(), nullable=True),
+        sa.Column('next_attempt_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_webhook_events_source_id_sources')),
+        sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_webhook_events_contact_id_contacts')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_events')),
+        sa.UniqueConstraint('event_id', name=op.f('uq_webhook_events_event_id')),
+    )
+    op.create_index('ix_webhook_events_next_attempt_at', 'webhook_events', ['next_attempt_at'], unique=False)
+    op.create_index('ix_webhook_events_source_id_id', 'webhook_events', ['source_id', 'id'], unique=False)
+    op.create_index('ix_webhook_events_contact_id_id', 'webhook_events', ['contact_id', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_webhook_events_contact_id_id', table_name='webhook_events')
+    op.drop_index('ix_webhook_events_source_id_id', table_name='webhook_events')
+    op.drop_index('ix_webhook_events_next_attempt_at', table_name='webhook_events')
+    op.drop_table('webhook_events')
     with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.drop_column('webhook_secret')
+        batch_op.drop_column('webhook_url')
         batch_op.drop_column('response_timeout_minutes')

@@ -69,7 +69,8 @@ BAD_SETTINGS = [
     ("wait_target_minutes", 0), ("wait_target_minutes", 10_081), ("wait_target_minutes", []),
     ("response_timeout_minutes", 0), ("response_timeout_minutes", 1441), ("response_timeout_minutes", "5"),
     ("name", ""), ("name", None), ("name", "x" * 201),
-    ("webhook_url", "https://example.com/hook"),  # not in this version: refused, not ignored
+    ("webhook_url", "ftp://example.com/hook"), ("webhook_url", "http://127.0.0.1/hook"),
+    ("webhook_url", "https://example.com/hook"),  # no secret yet: refused, not saved
     ("colour", "red"),
 ]
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, intake, jobs, leads
+from webapp import directory, intake, jobs, leads, webhooks
 from webapp.api_schemas import (
     AssignmentList,
     ContactCreate,
@@ -18,6 +18,7 @@ from webapp.api_schemas import (
     ContactPage,
     ContactQuery,
     ContactStatusUpdate,
+    DeliveryList,
     DuplicateList,
     LeadList,
     LeadMergeRequest,
@@ -35,6 +36,8 @@ from webapp.api_schemas import (
     SourceList,
     SourceOut,
     SourceUpdate,
+    WebhookSecretOut,
+    WebhookSecretRequest,
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
@@ -53,7 +56,14 @@ from webapp.models import Contact, Lead, Operator, Source, load_by_operator
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
 from webapp.queries.routing import waiting_by_source
-from webapp.serializers import assignment_json, contact_json, lead_json, operator_json, source_json
+from webapp.serializers import (
+    assignment_json,
+    contact_json,
+    delivery_json,
+    lead_json,
+    operator_json,
+    source_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -190,6 +200,9 @@ def update_source(source_id):
     changes = fields.model_dump(include=fields.model_fields_set)
     with write_transaction(db.session):
         source = directory.update_source(db.session, source_id, changes)
+        if "webhook_url" in changes:
+            allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
+            source = webhooks.set_url(db.session, source_id, changes["webhook_url"], allow_private)
     jobs.after_source_change(db.session, source_id, was_draining)
     return jsonify(_source_out(source))  # after the drain: "waiting" shows what is left
 
@@ -205,6 +218,26 @@ def replace_weights(source_id):
         body = _source_out(directory.replace_weights(db.session, source_id, items))
     jobs.after_weights_change(db.session, source_id, weights_before)
     return jsonify(body)
+
+
+@bp.post("/sources/<int:source_id>/webhook-secret")
+@operation("Make a new webhook signing secret (shown once)", WebhookSecretOut, status=201,
+           body=WebhookSecretRequest)
+def new_webhook_secret(source_id):
+    """A new secret replaces the old one at once: deliveries from now on are signed with it."""
+    existing(Source, source_id)
+    parse_body(WebhookSecretRequest)
+    with write_transaction(db.session):
+        secret = webhooks.new_secret(db.session, source_id)
+    return jsonify(secret=secret), 201
+
+
+@bp.get("/sources/<int:source_id>/deliveries")
+@operation("Recent webhook deliveries of a source", DeliveryList)
+def list_deliveries(source_id):
+    """The newest 100 events of the source's webhook and how their delivery went, newest first."""
+    existing(Source, source_id)
+    return jsonify(items=[delivery_json(e) for e in webhooks.recent_deliveries(db.session, source_id, 100)])
 
 
 # --- Contacts ------------------------------------------------------------------
