@@ -112,6 +112,9 @@ EXPECTED = {
     ("sources.set_routing", "POST"): SUPERVISOR_WRITE,
     ("sources.create_token", "POST"): SUPERVISOR_WRITE,
     ("sources.revoke_token", "POST"): SUPERVISOR_WRITE,
+    ("sources.set_webhook", "POST"): SUPERVISOR_WRITE,
+    ("sources.new_webhook_secret", "POST"): SUPERVISOR_WRITE,
+    ("sources.send_test_webhook", "POST"): SUPERVISOR_WRITE,
     # The API: bearer tokens only; a session cookie is never enough.
     ("api.create_contact", "POST"): row(401, 201, 201, 401, 401, 401),
     ("api.list_contacts", "GET"): BOT_API_READ,
@@ -134,6 +137,8 @@ EXPECTED = {
     ("api.get_source", "GET"): ADMIN_API_READ,
     ("api.replace_weights", "PUT"): ADMIN_API,
     ("api.update_source", "PATCH"): ADMIN_API,
+    ("api.new_webhook_secret", "POST"): ADMIN_API,
+    ("api.list_deliveries", "GET"): ADMIN_API_READ,
 }
 
 
@@ -206,6 +211,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.create_source": {"name": unique},
         "api.replace_weights": {"weights": [{"operator_id": world["anna"], "weight": 2}]},
         "api.update_source": {"sticky_days": 3},
+        "api.new_webhook_secret": {},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},
@@ -218,6 +224,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "sources.set_weight": {"weight": "3"},
         "sources.set_routing": {"auto_drain": "true", "sticky_days": "3"},
         "sources.create_token": {"name": unique},
+        "sources.set_webhook": {"webhook_url": ""},
     }
     if endpoint.startswith("api."):
         return json_bodies.get(endpoint), None
