@@ -7,10 +7,18 @@ generated from the same models, so the docs cannot drift from the code.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from webapp.contacts import decode_cursor
 from webapp.ids import MAX_ID
@@ -97,9 +105,52 @@ class OperatorStatusUpdate(RequestModel):
     status: OperatorStatus
 
 
+def _known_zone(name: str) -> str:
+    from webapp.schedules import zone_or_none
+
+    if zone_or_none(name) is None:
+        raise ValueError("not an IANA time zone (e.g. Europe/Moscow)")
+    return name
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# An ISO 8601 timestamp; one without an offset is UTC.
+Timestamp = Annotated[datetime, Field(strict=False), AfterValidator(_as_utc)]
+
+
+class Shift(RequestModel):
+    day: Integer(0, 6) = Field(description="Monday 0 ... Sunday 6: the day the shift starts.")
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time.")]
+    end: Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$",
+                              description="HH:MM; not after start: the next day (a night shift).")]
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if self.start == self.end:
+            raise ValueError("a shift ends at another time than it starts")
+        return self
+
+
+class Schedule(RequestModel):
+    timezone: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
+    weekly: Annotated[list[Shift], Field(max_length=100)]
+
+
 class OperatorUpdate(RequestModel):
     name: Text(1, 200) | None = None
     max_active_contacts: ContactLimit | None = None
+    schedule: Schedule | None = Field(
+        None, description="Weekly hours in an IANA time zone; null: always on shift. Absent keeps it."
+    )
+
+
+class AbsenceCreate(RequestModel):
+    start: Timestamp
+    end: Timestamp
+    note: Text(0, 500) | None = None
 
 
 class SourceCreate(RequestModel):
@@ -211,6 +262,20 @@ class OperatorOut(BaseModel):
     max_active_contacts: int
     active_contacts: int
     created_at: datetime
+    schedule: Schedule | None
+    available: bool = Field(description="Active, on shift now and not absent.")
+
+
+class AbsenceOut(BaseModel):
+    id: int
+    operator_id: int
+    start: datetime
+    end: datetime
+    note: str | None
+
+
+class AbsenceList(BaseModel):
+    items: list[AbsenceOut]
 
 
 class WeightOut(BaseModel):

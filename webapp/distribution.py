@@ -19,11 +19,12 @@ import itertools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import and_, func, insert, select
 
+from webapp import schedules
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import (
@@ -31,6 +32,7 @@ from webapp.models import (
     Assignment,
     Contact,
     Operator,
+    OperatorAbsence,
     OperatorSourceWeight,
     Source,
     unassigned_open_contacts,
@@ -64,12 +66,15 @@ class Candidate(NamedTuple):
     max_active_contacts: int
     # This operator let this contact's response timeout pass: never picked for it again.
     timed_out: bool = False
+    # Outside their weekly schedule, or in an absence, now (webapp/schedules.py).
+    off_shift: bool = False
+    absent: bool = False
 
     @property
     def is_eligible(self) -> bool:
         return (
             self.weight > 0
-            and not self.timed_out
+            and not (self.timed_out or self.off_shift or self.absent)
             and has_room(self.is_active, self.active_contacts, self.max_active_contacts)
         )
 
@@ -174,6 +179,10 @@ def excluded_because(candidate: Candidate) -> str | None:
         return "timed_out"
     if not candidate.is_active:
         return "inactive"
+    if candidate.absent:
+        return "absent"
+    if candidate.off_shift:
+        return "off_shift"
     if not has_room(True, candidate.active_contacts, candidate.max_active_contacts):
         return "at_limit"
     return None
@@ -200,14 +209,24 @@ def _open_count(operator_id_column):
     )
 
 
-def load_candidates(session, source_id: int, timed_out: frozenset[int] = frozenset()) -> list[Candidate]:
-    """Every operator weighted on the source, with status and load: one query.
+def load_candidates(
+    session, source_id: int, timed_out: frozenset[int] = frozenset(), now: datetime | None = None
+) -> list[Candidate]:
+    """Every operator weighted on the source, with status, load, schedule and absence: one query.
 
-    ``timed_out``: the operators who let this contact's response timeout pass.
+    ``timed_out``: the operators who let this contact's response timeout pass. Shifts are
+    judged at ``now`` (default: the clock) in Python, from the schedule the row carries.
 
     Run on the session's connection (Core): plain rows, without the ORM's
     per-row loading work, in the same transaction.
     """
+    now = now or utcnow()
+    absent = (
+        select(OperatorAbsence.id)
+        .where(OperatorAbsence.operator_id == Operator.id)
+        .where(OperatorAbsence.start <= now, OperatorAbsence.end > now)
+        .exists()
+    )
     rows = session.connection().execute(
         select(
             Operator.id,
@@ -215,6 +234,8 @@ def load_candidates(session, source_id: int, timed_out: frozenset[int] = frozens
             Operator.status,
             Operator.max_active_contacts,
             _open_count(Operator.id),
+            Operator.schedule,
+            absent,
         )
         .join(
             OperatorSourceWeight,
@@ -227,8 +248,9 @@ def load_candidates(session, source_id: int, timed_out: frozenset[int] = frozens
         .order_by(Operator.id)
     ).all()
     return [
-        Candidate(operator_id, weight, status == "active", load, limit, operator_id in timed_out)
-        for operator_id, weight, status, limit, load in rows
+        Candidate(operator_id, weight, status == "active", load, limit, operator_id in timed_out,
+                  not schedules.on_shift(schedule, now), bool(is_absent))
+        for operator_id, weight, status, limit, load, schedule, is_absent in rows
     ]
 
 
@@ -480,6 +502,11 @@ def assign_manually(
 def _check_room_for_manual(session, operator: Operator) -> None:
     if not operator.is_active:
         raise AssignmentRefused("inactive", f"Operator {operator.name} is inactive; use force to override.")
+    now = utcnow()
+    if schedules.absent_now(session, [operator.id], now):
+        raise AssignmentRefused("absent", f"Operator {operator.name} is absent; use force to override.")
+    if not schedules.on_shift(operator.schedule, now):
+        raise AssignmentRefused("off_shift", f"Operator {operator.name} is off shift; use force to override.")
     load = _count_open(session, operator.id)
     if load >= operator.max_active_contacts:
         raise AssignmentRefused(

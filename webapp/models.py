@@ -117,10 +117,26 @@ class Operator(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="active")
     max_active_contacts: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Weekly hours in an IANA zone (webapp/schedules.py); None: always on shift.
+    schedule: Mapped[dict | None] = mapped_column(JSON)
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
+
+
+class OperatorAbsence(db.Model):
+    """A span of time the operator takes no contacts (holiday, sick leave), whatever the schedule."""
+
+    __tablename__ = "operator_absences"
+    __table_args__ = (Index("ix_operator_absences_operator_id_end", "operator_id", "end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Source(db.Model):

@@ -59,6 +59,8 @@ EXCLUSION_PHRASES = {
     "at_limit": lambda c: _("at limit %(load)s/%(limit)s", load=c["load"], limit=c["limit"]),
     "inactive": lambda c: _("inactive"),
     "timed_out": lambda c: _("let it time out"),
+    "off_shift": lambda c: _("off shift"),
+    "absent": lambda c: _("absent"),
 }
 
 

@@ -9,7 +9,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
-def operator_json(operator, active_contacts: int) -> dict:
+def operator_json(operator, active_contacts: int, available: bool) -> dict:
     return {
         "id": operator.id,
         "name": operator.name,
@@ -17,6 +17,18 @@ def operator_json(operator, active_contacts: int) -> dict:
         "max_active_contacts": operator.max_active_contacts,
         "active_contacts": active_contacts,
         "created_at": iso(operator.created_at),
+        "schedule": operator.schedule,
+        "available": available,
+    }
+
+
+def absence_json(absence) -> dict:
+    return {
+        "id": absence.id,
+        "operator_id": absence.operator_id,
+        "start": iso(absence.start),
+        "end": iso(absence.end),
+        "note": absence.note,
     }
 
 

@@ -1,6 +1,6 @@
 """sources.response_timeout_minutes (an automatically assigned contact still new after that
 long goes back to the pool); sources.webhook_url and webhook_secret; webhook_events, the outbox
-of signed webhooks the worker delivers
+of signed webhooks the worker delivers; operators.schedule and operator_absences (shifts)
 
 Revision ID: 0012_worker_time_webhooks
 Revises: 0010_notes_and_operator_users
@@ -45,9 +45,27 @@ def upgrade():
     op.create_index('ix_webhook_events_next_attempt_at', 'webhook_events', ['next_attempt_at'], unique=False)
     op.create_index('ix_webhook_events_source_id_id', 'webhook_events', ['source_id', 'id'], unique=False)
     op.create_index('ix_webhook_events_contact_id_id', 'webhook_events', ['contact_id', 'id'], unique=False)
+    with op.batch_alter_table('operators', schema=None, recreate='never') as batch_op:
+        batch_op.add_column(sa.Column('schedule', sa.JSON(), nullable=True))
+    op.create_table(
+        'operator_absences',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('operator_id', sa.Integer(), nullable=False),
+        sa.Column('start', sa.DateTime(), nullable=False),
+        sa.Column('end', sa.DateTime(), nullable=False),
+        sa.Column('note', sa.String(length=500), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_operator_absences_operator_id_operators')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_operator_absences')),
+    )
+    op.create_index('ix_operator_absences_operator_id_end', 'operator_absences', ['operator_id', 'end'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_operator_absences_operator_id_end', table_name='operator_absences')
+    op.drop_table('operator_absences')
+    with op.batch_alter_table('operators', schema=None) as batch_op:
+        batch_op.drop_column('schedule')
     op.drop_index('ix_webhook_events_contact_id_id', table_name='webhook_events')
     op.drop_index('ix_webhook_events_source_id_id', table_name='webhook_events')
     op.drop_index('ix_webhook_events_next_attempt_at', table_name='webhook_events')

@@ -21,9 +21,12 @@ Expected outcomes:
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.builders import make_contact, make_operator, make_source, make_token, make_user
+from tests.builders import committed, make_contact, make_operator, make_source, make_token, make_user
+from webapp import schedules
 
 LOGIN = "login"
 OK = "ok"
@@ -138,6 +141,9 @@ EXPECTED = {
     ("api.replace_weights", "PUT"): ADMIN_API,
     ("api.update_source", "PATCH"): ADMIN_API,
     ("api.new_webhook_secret", "POST"): ADMIN_API,
+    ("api.create_absence", "POST"): ADMIN_API,
+    ("api.list_absences", "GET"): ADMIN_API_READ,
+    ("api.delete_absence", "DELETE"): ADMIN_API,
     ("api.list_deliveries", "GET"): ADMIN_API_READ,
 }
 
@@ -178,6 +184,9 @@ def world(app):
     # By the time the walk reaches the contact page, the API has handed the contact to Boris.
     make_user("ola", PASSWORD, "operator", operator_id=boris.id)
     spare_user = make_user("spare", PASSWORD, "manager")
+    # Long past: Boris is not absent now, and the admin may delete it.
+    past = committed(schedules.add_absence, boris.id, datetime(2020, 1, 1, tzinfo=UTC),
+                     datetime(2020, 1, 2, tzinfo=UTC), None)
     return {
         "path": {
             "contact_id": contact.id,
@@ -186,6 +195,7 @@ def world(app):
             "source_id": source.id,
             "token_id": spare_token.id,
             "user_id": spare_user.id,
+            "absence_id": past.id,
             "filename": "css/app.css",
         },
         "anna": anna.id,
@@ -212,6 +222,7 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.replace_weights": {"weights": [{"operator_id": world["anna"], "weight": 2}]},
         "api.update_source": {"sticky_days": 3},
         "api.new_webhook_secret": {},
+        "api.create_absence": {"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},

@@ -9,8 +9,11 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, intake, jobs, leads, webhooks
+from webapp import directory, intake, jobs, leads, schedules, webhooks
 from webapp.api_schemas import (
+    AbsenceCreate,
+    AbsenceList,
+    AbsenceOut,
     AssignmentList,
     ContactCreate,
     ContactOperatorUpdate,
@@ -50,6 +53,7 @@ from webapp.blueprints.api_requests import (
     rate_limit_unset,
     require_token,
 )
+from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.extensions import db, limiter
 from webapp.models import Contact, Lead, Operator, Source, load_by_operator
@@ -57,6 +61,7 @@ from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
 from webapp.queries.routing import waiting_by_source
 from webapp.serializers import (
+    absence_json,
     assignment_json,
     contact_json,
     delivery_json,
@@ -84,7 +89,8 @@ bp.before_request(require_token)
 
 
 def _operator_out(operator) -> dict:
-    return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0))
+    available = schedules.availability(db.session, [operator], utcnow())[operator.id].available
+    return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0), available)
 
 
 def _source_out(source) -> dict:
@@ -122,7 +128,10 @@ def list_operators():
     """All operators with their current load."""
     operators = db.session.execute(select(Operator).order_by(Operator.id)).scalars().all()
     loads = load_by_operator(db.session)
-    return jsonify(items=[operator_json(op, loads.get(op.id, 0)) for op in operators])
+    available = schedules.availability(db.session, operators, utcnow())
+    return jsonify(
+        items=[operator_json(op, loads.get(op.id, 0), available[op.id].available) for op in operators]
+    )
 
 
 @bp.get("/operators/<int:operator_id>")
@@ -152,13 +161,50 @@ def update_operator(operator_id):
     before = existing(Operator, operator_id)
     was_active, old_limit = before.is_active, before.max_active_contacts
     fields, _ = parse_body(OperatorUpdate)
+    new_schedule = "schedule" in fields.model_fields_set
     with write_transaction(db.session):
         operator = directory.update_operator(
             db.session, operator_id, name=fields.name, max_active_contacts=fields.max_active_contacts
         )
+        if new_schedule:
+            schedule = fields.schedule.model_dump() if fields.schedule is not None else None
+            operator = schedules.set_schedule(db.session, operator_id, schedule)
         body = _operator_out(operator)
     jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
+    if new_schedule:  # on shift now, perhaps: their room goes to the waiting contacts
+        jobs.drain_for_operator(db.session, operator_id)
     return jsonify(body)
+
+
+@bp.post("/operators/<int:operator_id>/absences")
+@operation("Add an absence of an operator", AbsenceOut, status=201, body=AbsenceCreate)
+def create_absence(operator_id):
+    """During an absence the operator gets no automatic contacts (a manual one needs force)."""
+    existing(Operator, operator_id)
+    fields, _ = parse_body(AbsenceCreate)
+    with write_transaction(db.session):
+        absence = schedules.add_absence(db.session, operator_id, fields.start, fields.end, fields.note)
+        body = absence_json(absence)
+    return jsonify(body), 201
+
+
+@bp.get("/operators/<int:operator_id>/absences")
+@operation("List the absences of an operator", AbsenceList)
+def list_absences(operator_id):
+    """Every absence of the operator, earliest first."""
+    existing(Operator, operator_id)
+    return jsonify(items=[absence_json(a) for a in schedules.absences_of(db.session, operator_id)])
+
+
+@bp.delete("/operators/<int:operator_id>/absences/<int:absence_id>")
+@operation("Delete an absence of an operator", None, status=204)
+def delete_absence(operator_id, absence_id):
+    """Ended early or entered by mistake: the operator may get contacts again at once."""
+    existing(Operator, operator_id)
+    with write_transaction(db.session):
+        schedules.delete_absence(db.session, operator_id, absence_id)
+    jobs.drain_for_operator(db.session, operator_id)
+    return "", 204
 
 
 # --- Sources -------------------------------------------------------------------
