@@ -371,6 +371,7 @@ def assign_automatically(
     trigger: str,
     actor: Actor,
     routing: SourceRouting | None = None,
+    now: datetime | None = None,
 ) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
@@ -388,7 +389,8 @@ def assign_automatically(
 
     A new contact is inserted here, already carrying its operator; the change (or,
     at intake, finding nobody) is recorded with the candidates and the draw.
-    Returns the operator id or None. Flushes, never commits.
+    Shifts and absences are judged at ``now`` (default: the clock). Returns the operator
+    id or None. Flushes, never commits.
     """
     routing = routing or load_routing(session, contact.source_id)
     from_operator_id = contact.operator_id
@@ -397,7 +399,7 @@ def assign_automatically(
     else:
         preferred = preferred_operator(session, contact, routing.sticky_days)
         timed_out = timed_out_operators(session, contact, trigger)
-        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng, timed_out)
+        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng, timed_out, now)
     _set_operator(contact, decision.operator_id)
     session.add(contact)
     session.flush()
@@ -426,10 +428,11 @@ def timed_out_operators(session, contact: Contact, trigger: str) -> frozenset[in
 
 
 def _pick_and_lock(
-    session, source_id: int, preferred: int | None, rng: random.Random, timed_out: frozenset[int]
+    session, source_id: int, preferred: int | None, rng: random.Random, timed_out: frozenset[int],
+    now: datetime | None,
 ) -> Decision:
     for _ in range(MAX_PICK_ATTEMPTS):
-        decision = decide(load_candidates(session, source_id, timed_out), rng, preferred)
+        decision = decide(load_candidates(session, source_id, timed_out, now), rng, preferred)
         if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
             return decision
     # Every pick filled up under us: the contact waits.
@@ -537,7 +540,8 @@ def waiting_contacts(session, source_id: int | None = None) -> list[tuple[int, i
 
 
 def assign_waiting(
-    session, contact_id: int, rng: random.Random | None = None, *, trigger: str, actor: Actor
+    session, contact_id: int, rng: random.Random | None = None, *, trigger: str, actor: Actor,
+    now: datetime | None = None,
 ) -> bool | None:
     """Give one waiting contact an operator, inside the caller's write transaction.
 
@@ -551,7 +555,7 @@ def assign_waiting(
     ).scalar_one_or_none()
     if contact is None or contact.operator_id is not None or not contact.is_open:
         return None
-    if assign_automatically(session, contact, rng, trigger=trigger, actor=actor) is not None:
+    if assign_automatically(session, contact, rng, trigger=trigger, actor=actor, now=now) is not None:
         return True
     return None if timed_out_operators(session, contact, trigger) else False
 

@@ -10,6 +10,7 @@ import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -71,6 +72,7 @@ def drain(
     at_most: int | None = None,
     trigger: str = "drain",
     rng: random.Random | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Assign the oldest waiting contacts of the draining sources (None: all), at most ``at_most``.
 
@@ -88,7 +90,7 @@ def drain(
         try:
             with write_transaction(session):
                 outcome = distribution.assign_waiting(
-                    session, contact_id, rng, trigger=trigger, actor=distribution.SYSTEM
+                    session, contact_id, rng, trigger=trigger, actor=distribution.SYSTEM, now=now
                 )
         except OperationalError as error:
             log.warning("drain stopped, the sweep will finish it: %s", error.orig)
@@ -161,9 +163,10 @@ def after_source_change(session, source_id: int, was_draining: bool) -> int:
     return drain(session, [source_id])
 
 
-def sweep(session, rng: random.Random | None = None) -> int:
-    """One pass over every draining source, for capacity that no event handed out.
+def sweep(session, rng: random.Random | None = None, now: datetime | None = None) -> int:
+    """One pass over every draining source, for capacity that no event handed out (a shift
+    that began, an absence that ended), eligibility judged at ``now`` (default: the clock).
 
-    The command ``flask --app wsgi sweep`` runs it once; the worker will run it every minute.
+    The worker runs it every tick; the command ``flask --app wsgi sweep`` once.
     """
-    return drain(session, None, trigger="sweep", rng=rng)
+    return drain(session, None, trigger="sweep", rng=rng, now=now)

@@ -91,7 +91,9 @@ def time_out(session, contact_id: int, now: datetime, rng: random.Random | None 
     limit = deadline(contact, contact.source.response_timeout_minutes)
     if limit is None or limit > now or not _assigned_automatically(session, contact):
         return False
-    distribution.assign_automatically(session, contact, rng, trigger="timeout", actor=distribution.SYSTEM)
+    distribution.assign_automatically(
+        session, contact, rng, trigger="timeout", actor=distribution.SYSTEM, now=now
+    )
     return True
 
 

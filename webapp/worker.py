@@ -76,7 +76,7 @@ def run_due_work(session, now=None) -> dict[str, int]:
     """One pass of everything time-driven: what the worker runs on each tick."""
     now = now or utcnow()
     # Timeouts first: what they return to the pool the sweep hands out in the same tick.
-    done = {"timed_out": timeouts.expire(session, now), "assigned": jobs.sweep(session)}
+    done = {"timed_out": timeouts.expire(session, now), "assigned": jobs.sweep(session, now=now)}
     if any(done.values()):
         log.info("tick at %s: %s", now.isoformat(timespec="seconds"), done)
     return done
