@@ -59,7 +59,18 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from webapp.blueprints import auth, board, contact, leads, operators, overview, settings, sources, users
+    from webapp.blueprints import (
+        auth,
+        availability,
+        board,
+        contact,
+        leads,
+        operators,
+        overview,
+        settings,
+        sources,
+        users,
+    )
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.meta import bp as meta_bp
     from webapp.security import init_security
@@ -68,7 +79,8 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     init_security(app)  # headers on every response, Flask-Login
-    for dashboard in (auth, overview, board, contact, operators, sources, settings, leads, users):
+    dashboards = (auth, overview, board, contact, operators, availability, sources, settings, leads, users)
+    for dashboard in dashboards:
         app.register_blueprint(dashboard.bp)
 
 

@@ -20,10 +20,17 @@ ROLE_LABELS = {"supervisor": _l("supervisor"), "manager": _l("manager"), "operat
 # OperatorLoad.state -> (label, badge class)
 OPERATOR_STATES = {
     "inactive": (_l("inactive"), "badge-muted"),
+    "absent": (_l("absent"), "badge-muted"),
+    "off_shift": (_l("off shift"), "badge-muted"),
     "over_limit": (_l("over limit"), "badge-warn"),
     "at_limit": (_l("at limit"), "badge-warn"),
     "available": (_l("available"), "badge-ok"),
 }
+
+
+# Monday 0, as schedules number them.
+WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+                 _l("Sunday"))
 
 
 def age(moment: datetime, now: datetime) -> str:
@@ -126,6 +133,7 @@ def register_template_helpers(app) -> None:
         contact_status_labels=CONTACT_STATUS_LABELS,
         operator_status_labels=OPERATOR_STATUS_LABELS,
         operator_states=OPERATOR_STATES,
+        weekday_names=WEEKDAY_NAMES,
         role_labels=ROLE_LABELS,
     )
     app.jinja_env.filters["age"] = age
