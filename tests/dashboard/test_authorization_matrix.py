@@ -110,6 +110,10 @@ EXPECTED = {
     ("operators.create", "POST"): SUPERVISOR_WRITE,
     ("operators.set_status", "POST"): SUPERVISOR_WRITE,
     ("operators.set_limit", "POST"): SUPERVISOR_WRITE,
+    ("availability.show", "GET"): STAFF_READ,
+    ("availability.set_schedule", "POST"): SUPERVISOR_WRITE,
+    ("availability.add_absence", "POST"): SUPERVISOR_WRITE,
+    ("availability.delete_absence", "POST"): SUPERVISOR_WRITE,
     ("sources.create", "POST"): SUPERVISOR_WRITE,
     ("sources.set_weight", "POST"): SUPERVISOR_WRITE,
     ("sources.set_routing", "POST"): SUPERVISOR_WRITE,
@@ -236,6 +240,8 @@ def request_body(endpoint: str, world: dict, caller: str):
         "sources.set_routing": {"auto_drain": "true", "sticky_days": "3"},
         "sources.create_token": {"name": unique},
         "sources.set_webhook": {"webhook_url": ""},
+        "availability.set_schedule": {"always": "true"},
+        "availability.add_absence": {"start": "2030-01-01T00:00", "end": "2030-01-02T00:00"},
     }
     if endpoint.startswith("api."):
         return json_bodies.get(endpoint), None
