@@ -25,6 +25,7 @@ from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.presentation import CONTACT_STATUS_LABELS
 from webapp.queries import board as board_queries
 from webapp.queries import operators as operator_queries
+from webapp.queries import routing
 from webapp.queries import sources as source_queries
 from webapp.security import dashboard_actor, staff_required
 from webapp.spreadsheet import safe_cell
@@ -54,6 +55,7 @@ def filter_args(contact_filter: contacts.ContactFilter) -> dict:
 
 
 def _board_context(values, seen: int | None = None) -> dict:
+    now = utcnow()
     contact_filter = board_filter(values)
     before = int_arg(values, "before")
     unassigned, unassigned_count = board_queries.unassigned_contacts(db.session, contact_filter)
@@ -66,12 +68,13 @@ def _board_context(values, seen: int | None = None) -> dict:
         "unassigned_count": unassigned_count,
         "assigned": assigned,
         "response_deadlines": timeouts.deadlines(db.session, assigned),
+        "overdue": {c.id for c in (*unassigned, *assigned) if routing.is_overdue(c, now)},
         "before": before,
         "next_before": next_before,
         "seen": latest if seen is None else seen,
         "poll_url": url_for("board.index", seen=latest, before=before, **args),
         "poll_seconds": POLL_SECONDS,
-        "now": utcnow(),
+        "now": now,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.clock import utcnow
 from webapp.extensions import db
 from webapp.i18n import user_zone
@@ -19,6 +20,9 @@ bp = Blueprint("overview", __name__)
 @staff_required
 def index():
     """Open and waiting contacts, operators' loads, today's contacts by source (paused, limited)."""
+    waiting = routing.waiting_targets(db.session)
+    if wants_fragment():  # the waiting-targets card polls itself
+        return render_page("overview/index.html", "waiting_targets", waiting_targets=waiting)
     sources_today = overview_queries.contacts_today_by_source(db.session, user_zone())
     return render_template(
         "overview/index.html",
@@ -26,6 +30,7 @@ def index():
         loads=operator_queries.busiest_operators(db.session),
         sources_today=sources_today,
         limited_today=routing.limited_today([source for source, _count in sources_today], user_zone()),
+        waiting_targets=waiting,
         now=utcnow(),
     )
 
