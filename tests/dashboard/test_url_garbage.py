@@ -45,8 +45,10 @@ DASHBOARD_ARGUMENTS = {
     "contact": ("text", "set_status", "back", "status"),
     "users": ("username", "password", "role", "operator_id"),
     "operators": ("page", "name", "status", "max_active_contacts"),
+    "availability": ("always", "timezone", "start", "end", "note",
+                     *(f"{edge}_{day}" for edge in ("start", "end") for day in range(7))),
     "sources": ("all", "name", "description", "weight", "paused", "auto_drain", "sticky_days",
-                "intake_per_minute", "wait_target_minutes"),
+                "intake_per_minute", "wait_target_minutes", "response_timeout_minutes", "webhook_url"),
     "settings": ("locale", "next", "timezone"),
     "leads": ("into", "lead_id"),
 }

@@ -16,7 +16,7 @@ from webapp.blueprints.rendering import render_page, wants_fragment
 from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.directory import get_existing
-from webapp.errors import DomainError
+from webapp.errors import DomainError, NotFoundError
 from webapp.extensions import db
 from webapp.i18n import user_zone
 from webapp.models import Operator
@@ -135,10 +135,15 @@ def add_absence(operator_id):
 def delete_absence(operator_id, absence_id):
     """Remove an absence (ended early, entered by mistake); the operator may take contacts again."""
     operator = get_existing(db.session, Operator, operator_id)
-    with write_transaction(db.session):
-        schedules.delete_absence(db.session, operator_id, absence_id)
-    jobs.drain_for_operator(db.session, operator_id)
-    flash(_("Absence removed."), "success")
+    try:
+        with write_transaction(db.session):
+            schedules.delete_absence(db.session, operator_id, absence_id)
+    except NotFoundError:
+        # Removed meanwhile (another tab, a double click): the list shows what is left.
+        flash(_("That absence was already removed."), "success")
+    else:
+        jobs.drain_for_operator(db.session, operator_id)
+        flash(_("Absence removed."), "success")
     if not wants_fragment():
         return redirect(url_for("availability.show", operator_id=operator_id))
     return render_page(TEMPLATE, "absences", **_context(operator))

@@ -83,7 +83,8 @@ def _detail_context(source: Source, **extra) -> dict:
         "waiting": routing.waiting_by_source(db.session, [source])[source.id],
         "sticky": routing.sticky_held_by_source(db.session).get(source.id, routing.StickyHeld()),
         "form": _routing_form_values(source),
-        "deliveries": webhooks.recent_deliveries(db.session, source.id, 20),
+        # A source never given a secret never had a webhook, so it has no deliveries to read.
+        "deliveries": webhooks.recent_deliveries(db.session, source.id, 20) if source.webhook_secret else [],
         "new_secret": None,
         "webhook_url": source.webhook_url or "",
     }
