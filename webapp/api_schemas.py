@@ -117,8 +117,17 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-# An ISO 8601 timestamp; one without an offset is UTC.
-Timestamp = Annotated[datetime, Field(strict=False), AfterValidator(_as_utc)]
+def _timestamp_text(value):
+    # JSON has no timestamp type: only the string form is one (a number is not seconds).
+    if not isinstance(value, str):
+        raise ValueError("a timestamp is an ISO 8601 string")
+    return value
+
+
+# An ISO 8601 timestamp string; one without an offset is UTC.
+Timestamp = Annotated[
+    datetime, Field(strict=False), BeforeValidator(_timestamp_text), AfterValidator(_as_utc)
+]
 
 
 class Shift(RequestModel):
