@@ -22,11 +22,15 @@ $(VENV)/.test-installed: requirements.txt requirements-dev.txt | $(BIN)/activate
 	touch $(VENV)/.run-installed $@
 
 ## make run: install, migrate, load demo data on first start, serve on http://127.0.0.1:8000
+## with the background worker beside the server (Ctrl-C stops both)
 run: $(VENV)/.run-installed compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo; cat instance/demo-credentials.txt 2>/dev/null || true
 	@echo "Dashboard: http://$(HOST):$(PORT)/   API docs: http://$(HOST):$(PORT)/docs"; echo
+	@# The worker runs beside gunicorn; Ctrl-C stops gunicorn, and the trap stops the worker.
+	$(FLASK) worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --no-control-socket \
 		--access-logfile - wsgi:app
 

@@ -17,6 +17,9 @@ candidates = st.lists(
         is_active=st.booleans(),
         active_contacts=st.integers(0, 1000),
         max_active_contacts=st.integers(0, 1000),
+        timed_out=st.booleans(),
+        off_shift=st.booleans(),
+        absent=st.booleans(),
     ),
     max_size=30,
     unique_by=lambda candidate: candidate.operator_id,
@@ -29,6 +32,7 @@ def eligible(candidate: Candidate) -> bool:
         candidate.is_active
         and candidate.weight > 0
         and candidate.active_contacts < candidate.max_active_contacts
+        and not (candidate.timed_out or candidate.off_shift or candidate.absent)
     )
 
 

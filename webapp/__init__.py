@@ -4,6 +4,7 @@ import os
 
 from flask import Flask
 
+from webapp import webhooks
 from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
 from webapp.database import configure_engine, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
@@ -48,6 +49,7 @@ def configure(app, test_config):
 
 def register_extensions(app):
     db.init_app(app)
+    webhooks.install(db.session.session_factory.class_)  # the outbox, written with each change
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_WRITER_QUEUE"])
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -57,7 +59,18 @@ def register_extensions(app):
 
 
 def register_blueprints(app):
-    from webapp.blueprints import auth, board, contact, leads, operators, overview, settings, sources, users
+    from webapp.blueprints import (
+        auth,
+        availability,
+        board,
+        contact,
+        leads,
+        operators,
+        overview,
+        settings,
+        sources,
+        users,
+    )
     from webapp.blueprints.api import bp as api_bp
     from webapp.blueprints.meta import bp as meta_bp
     from webapp.security import init_security
@@ -66,7 +79,8 @@ def register_blueprints(app):
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     init_security(app)  # headers on every response, Flask-Login
-    for dashboard in (auth, overview, board, contact, operators, sources, settings, leads, users):
+    dashboards = (auth, overview, board, contact, operators, availability, sources, settings, leads, users)
+    for dashboard in dashboards:
         app.register_blueprint(dashboard.bp)
     from webapp.blueprints import sandbox  # a source's "try it" mode and its weight plans
 
@@ -81,5 +95,7 @@ def register_error_handlers(app):
 
 def register_commands(app):
     from webapp.commands import bp as commands_bp
+    from webapp.worker import bp as worker_bp
 
     app.register_blueprint(commands_bp)
+    app.register_blueprint(worker_bp)

@@ -10,7 +10,15 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from webapp.contacts import decode_cursor
 from webapp.ids import MAX_ID
@@ -98,9 +106,61 @@ class OperatorStatusUpdate(RequestModel):
     status: OperatorStatus
 
 
+def _known_zone(name: str) -> str:
+    from webapp.schedules import zone_or_none
+
+    if zone_or_none(name) is None:
+        raise ValueError("not an IANA time zone (e.g. Europe/Moscow)")
+    return name
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _timestamp_text(value):
+    # JSON has no timestamp type: only the string form is one (a number is not seconds).
+    if not isinstance(value, str):
+        raise ValueError("a timestamp is an ISO 8601 string")
+    return value
+
+
+# An ISO 8601 timestamp string; one without an offset is UTC.
+Timestamp = Annotated[
+    datetime, Field(strict=False), BeforeValidator(_timestamp_text), AfterValidator(_as_utc)
+]
+
+
+class Shift(RequestModel):
+    day: Integer(0, 6) = Field(description="Monday 0 ... Sunday 6: the day the shift starts.")
+    start: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, local time.")]
+    end: Annotated[str, Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$",
+                              description="HH:MM; not after start: the next day (a night shift).")]
+
+    @model_validator(mode="after")
+    def _not_empty(self):
+        if self.start == self.end:
+            raise ValueError("a shift ends at another time than it starts")
+        return self
+
+
+class Schedule(RequestModel):
+    timezone: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_known_zone)]
+    weekly: Annotated[list[Shift], Field(max_length=100)]
+
+
 class OperatorUpdate(RequestModel):
     name: Text(1, 200) | None = None
     max_active_contacts: ContactLimit | None = None
+    schedule: Schedule | None = Field(
+        None, description="Weekly hours in an IANA time zone; null: always on shift. Absent keeps it."
+    )
+
+
+class AbsenceCreate(RequestModel):
+    start: Timestamp
+    end: Timestamp
+    note: Text(0, 500) | None = None
 
 
 class SourceCreate(RequestModel):
@@ -128,6 +188,13 @@ class SourceUpdate(RequestModel):
     )
     wait_target_minutes: Integer(1, 10_080) | None = Field(
         None, description="How long a contact may wait before it counts as overdue (null = off)."
+    )
+    response_timeout_minutes: Integer(1, 1440) | None = Field(
+        None, description="An automatic assignment still new this long goes back to the pool (null = off)."
+    )
+    webhook_url: Text(1, 2000) | None = Field(
+        None, description="Where the contact events of this source are POSTed, signed (null = off). "
+        "http or https; the source needs a secret first (POST .../webhook-secret).",
     )
 
 
@@ -228,6 +295,10 @@ class RedistributeRequest(RequestModel):
     source_id: Id | None = None
 
 
+class WebhookSecretRequest(RequestModel):
+    """No fields: the body is ``{}``."""
+
+
 class LeadMergeRequest(RequestModel):
     # The lead merged away into the one in the path (not itself; an unknown one is a 422).
     lead_id: Id
@@ -243,6 +314,20 @@ class OperatorOut(BaseModel):
     max_active_contacts: int
     active_contacts: int
     created_at: datetime
+    schedule: Schedule | None
+    available: bool = Field(description="Active, on shift now and not absent.")
+
+
+class AbsenceOut(BaseModel):
+    id: int
+    operator_id: int
+    start: datetime
+    end: datetime
+    note: str | None
+
+
+class AbsenceList(BaseModel):
+    items: list[AbsenceOut]
 
 
 class WeightOut(BaseModel):
@@ -268,7 +353,26 @@ class SourceOut(BaseModel):
     sticky_days: int
     intake_per_minute: int | None
     wait_target_minutes: int | None
+    response_timeout_minutes: int | None
+    webhook_url: str | None
     waiting: WaitingOut
+
+
+class WebhookSecretOut(BaseModel):
+    secret: str = Field(description="The new signing secret (whsec_...), shown this once.")
+
+
+class DeliveryOut(BaseModel):
+    event_id: str
+    type: str
+    attempts: int
+    last_status: int | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryOut]
 
 
 class LeadOut(BaseModel):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 from flask import Blueprint, current_app
 
-from webapp import demo, intake, jobs, tokens, users
+from webapp import demo, intake, tokens, users, worker
 from webapp.database import write_transaction
 from webapp.directory import get_existing
 from webapp.errors import DomainError
@@ -108,6 +108,6 @@ def purge_idempotency_keys():
 
 @bp.cli.command("sweep")
 def sweep():
-    """One pass of the drain over every source (what no event handed out), then exit."""
-    assigned = jobs.sweep(db.session)
-    click.echo(f"Sweep assigned {assigned} waiting contacts.")
+    """One pass of the worker's time-driven work (response timeouts, the drain), then exit."""
+    done = worker.run_due_work(db.session)
+    click.echo(f"Sweep assigned {done['assigned']} waiting contacts. {done['timed_out']} contacts timed out.")

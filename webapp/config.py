@@ -21,6 +21,12 @@ ENVIRONMENT_SETTINGS = {
     "DEFAULT_TIMEZONE": str,
     "PHONE_REGION": str,
     "SESSION_COOKIE_SECURE": lambda value: value.lower() in ("1", "true", "yes"),
+    "REDIS_URL": str,
+    "WORKER_QUEUE_FILE": str,
+    "WORKER_TICK_SECONDS": int,
+    "WEBHOOK_ALLOW_PRIVATE": lambda value: value.lower() in ("1", "true", "yes"),
+    "WEBHOOK_TIMEOUT_SECONDS": float,
+    "WEBHOOK_POLL_SECONDS": int,
 }
 
 
@@ -49,6 +55,18 @@ class Config:
     # The country a phone without a +country code belongs to (ISO 3166 code): phones are
     # stored in E.164, so "8 (912) 345-67-89" and "+7 912 345 67 89" are one customer.
     PHONE_REGION = "RU"
+    # The background worker (webapp/worker.py): its queue is a SQLite file under instance/
+    # (WORKER_QUEUE_FILE names another), or Redis when REDIS_URL is set (workers on several
+    # hosts). Its time-driven work (drain sweep, response timeouts) runs every tick.
+    REDIS_URL = None
+    WORKER_QUEUE_FILE = None
+    WORKER_TICK_SECONDS = 15
+    # Signed webhooks: a URL on a loopback or private address is refused unless allowed (a
+    # webhook must not become a way to reach the servers beside this one); how long a
+    # receiver may take to answer.
+    WEBHOOK_ALLOW_PRIVATE = False
+    WEBHOOK_TIMEOUT_SECONDS = 10.0
+    WEBHOOK_POLL_SECONDS = 2
 
 
 def load_environment(config: dict) -> None:

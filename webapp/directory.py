@@ -81,7 +81,10 @@ def create_source(session, name: str, description: str | None = None) -> Source:
 
 
 # The settings of a source that update_source changes (besides name and description).
-SOURCE_SETTINGS = ("paused", "auto_drain", "sticky_days", "intake_per_minute", "wait_target_minutes")
+SOURCE_SETTINGS = (
+    "paused", "auto_drain", "sticky_days", "intake_per_minute", "wait_target_minutes",
+    "response_timeout_minutes",
+)
 
 
 def update_source(session, source_id: int, changes: dict) -> Source:

@@ -19,11 +19,12 @@ import itertools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import and_, func, insert, select
 
+from webapp import schedules
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import (
@@ -31,6 +32,7 @@ from webapp.models import (
     Assignment,
     Contact,
     Operator,
+    OperatorAbsence,
     OperatorSourceWeight,
     Source,
     unassigned_open_contacts,
@@ -62,10 +64,19 @@ class Candidate(NamedTuple):
     is_active: bool
     active_contacts: int
     max_active_contacts: int
+    # This operator let this contact's response timeout pass: never picked for it again.
+    timed_out: bool = False
+    # Outside their weekly schedule, or in an absence, now (webapp/schedules.py).
+    off_shift: bool = False
+    absent: bool = False
 
     @property
     def is_eligible(self) -> bool:
-        return self.weight > 0 and has_room(self.is_active, self.active_contacts, self.max_active_contacts)
+        return (
+            self.weight > 0
+            and not (self.timed_out or self.off_shift or self.absent)
+            and has_room(self.is_active, self.active_contacts, self.max_active_contacts)
+        )
 
 
 def has_room(is_active: bool, load: int, limit: int) -> bool:
@@ -181,8 +192,14 @@ def suggested_operator(candidates: Iterable[Candidate], *, besides: int | None =
 
 def excluded_because(candidate: Candidate) -> str | None:
     """Why a weighted candidate may not get a contact now (None: eligible)."""
+    if candidate.timed_out:
+        return "timed_out"
     if not candidate.is_active:
         return "inactive"
+    if candidate.absent:
+        return "absent"
+    if candidate.off_shift:
+        return "off_shift"
     if not has_room(True, candidate.active_contacts, candidate.max_active_contacts):
         return "at_limit"
     return None
@@ -253,17 +270,31 @@ def _open_count(operator_id_column):
     )
 
 
-def load_candidates(session, source_id: int) -> list[Candidate]:
-    """Every operator weighted on the source, with status and load: one query.
+def load_candidates(
+    session, source_id: int, timed_out: frozenset[int] = frozenset(), now: datetime | None = None
+) -> list[Candidate]:
+    """Every operator weighted on the source, with status, load, schedule and absence: one query.
+
+    ``timed_out``: the operators who let this contact's response timeout pass. Shifts are
+    judged at ``now`` (default: the clock) in Python, from the schedule the row carries.
 
     Run on the session's connection (Core): plain rows, without the ORM's
     per-row loading work, in the same transaction.
     """
-    return load_candidates_by_source(session, [source_id]).get(source_id, [])
+    return load_candidates_by_source(session, [source_id], timed_out, now).get(source_id, [])
 
 
-def load_candidates_by_source(session, source_ids: Sequence[int]) -> dict[int, list[Candidate]]:
+def load_candidates_by_source(
+    session, source_ids: Sequence[int], timed_out: frozenset[int] = frozenset(), now: datetime | None = None
+) -> dict[int, list[Candidate]]:
     """``load_candidates`` for several sources in one query (pages that explain many sources)."""
+    now = now or utcnow()
+    absent = (
+        select(OperatorAbsence.id)
+        .where(OperatorAbsence.operator_id == Operator.id)
+        .where(OperatorAbsence.start <= now, OperatorAbsence.end > now)
+        .exists()
+    )
     rows = session.connection().execute(
         select(
             OperatorSourceWeight.source_id,
@@ -272,6 +303,8 @@ def load_candidates_by_source(session, source_ids: Sequence[int]) -> dict[int, l
             Operator.status,
             Operator.max_active_contacts,
             _open_count(Operator.id),
+            Operator.schedule,
+            absent,
         )
         .join(
             OperatorSourceWeight,
@@ -284,8 +317,9 @@ def load_candidates_by_source(session, source_ids: Sequence[int]) -> dict[int, l
         .order_by(Operator.id)
     ).all()
     by_source: dict[int, list[Candidate]] = {}
-    for source_id, operator_id, weight, status, limit, load in rows:
-        candidate = Candidate(operator_id, weight, status == "active", load, limit)
+    for source_id, operator_id, weight, status, limit, load, schedule, is_absent in rows:
+        candidate = Candidate(operator_id, weight, status == "active", load, limit, operator_id in timed_out,
+                              not schedules.on_shift(schedule, now), bool(is_absent))
         by_source.setdefault(source_id, []).append(candidate)
     return by_source
 
@@ -407,6 +441,7 @@ def assign_automatically(
     trigger: str,
     actor: Actor,
     routing: SourceRouting | None = None,
+    now: datetime | None = None,
 ) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
@@ -424,7 +459,8 @@ def assign_automatically(
 
     A new contact is inserted here, already carrying its operator; the change (or,
     at intake, finding nobody) is recorded with the candidates and the draw.
-    Returns the operator id or None. Flushes, never commits.
+    Shifts and absences are judged at ``now`` (default: the clock). Returns the operator
+    id or None. Flushes, never commits.
     """
     routing = routing or load_routing(session, contact.source_id)
     from_operator_id = contact.operator_id
@@ -432,20 +468,42 @@ def assign_automatically(
         decision = Decision(None, "none", (), None)
     else:
         preferred = preferred_operator(session, contact, routing.sticky_days)
-        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng)
+        timed_out = timed_out_operators(session, contact, trigger)
+        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng, timed_out, now)
     _set_operator(contact, decision.operator_id)
     session.add(contact)
     session.flush()
-    # Every change is recorded (a held contact left without anybody, too), and an intake that found nobody.
+    # Every change is recorded (a held contact left without anybody — a hand-over or a timeout —
+    # too), and an intake that found nobody (it explains the wait); a drain that found nobody
+    # changed nothing.
     if decision.operator_id is not None or trigger == "intake" or from_operator_id is not None:
         _record(session, contact, from_operator_id, trigger=trigger, rule=decision.rule, actor=actor,
                 decision=decision)
     return decision.operator_id
 
 
-def _pick_and_lock(session, source_id: int, preferred: int | None, rng: random.Random) -> Decision:
+def timed_out_operators(session, contact: Contact, trigger: str) -> frozenset[int]:
+    """The operators who let ``contact``'s response timeout pass (one indexed query; none at intake).
+
+    A pick made because of a timeout also leaves out the operator it takes the contact from.
+    """
+    if contact.id is None:
+        return frozenset()
+    earlier = session.execute(
+        select(Assignment.from_operator_id)
+        .where(Assignment.contact_id == contact.id, Assignment.trigger == "timeout")
+        .where(Assignment.from_operator_id.is_not(None))
+    ).scalars()
+    current = {contact.operator_id} if trigger == "timeout" and contact.operator_id is not None else set()
+    return frozenset(earlier) | current
+
+
+def _pick_and_lock(
+    session, source_id: int, preferred: int | None, rng: random.Random, timed_out: frozenset[int],
+    now: datetime | None,
+) -> Decision:
     for _ in range(MAX_PICK_ATTEMPTS):
-        decision = decide(load_candidates(session, source_id), rng, preferred)
+        decision = decide(load_candidates(session, source_id, timed_out, now), rng, preferred)
         if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
             return decision
     # Every pick filled up under us: the contact waits.
@@ -518,6 +576,11 @@ def assign_manually(
 def _check_room_for_manual(session, operator: Operator) -> None:
     if not operator.is_active:
         raise AssignmentRefused("inactive", f"Operator {operator.name} is inactive; use force to override.")
+    now = utcnow()
+    if schedules.absent_now(session, [operator.id], now):
+        raise AssignmentRefused("absent", f"Operator {operator.name} is absent; use force to override.")
+    if not schedules.on_shift(operator.schedule, now):
+        raise AssignmentRefused("off_shift", f"Operator {operator.name} is off shift; use force to override.")
     load = _count_open(session, operator.id)
     if load >= operator.max_active_contacts:
         raise AssignmentRefused(
@@ -548,19 +611,24 @@ def waiting_contacts(session, source_id: int | None = None) -> list[tuple[int, i
 
 
 def assign_waiting(
-    session, contact_id: int, rng: random.Random | None = None, *, trigger: str, actor: Actor
+    session, contact_id: int, rng: random.Random | None = None, *, trigger: str, actor: Actor,
+    now: datetime | None = None,
 ) -> bool | None:
     """Give one waiting contact an operator, inside the caller's write transaction.
 
     The contact is locked and re-read first: True when it was assigned, False when
-    nobody is eligible, None when someone took or closed it meanwhile.
+    nobody is eligible, None when someone took or closed it meanwhile, or when nobody is
+    eligible for this contact alone (every eligible operator let it time out): the
+    source's other contacts may still go.
     """
     contact = session.execute(
         select(Contact).where(Contact.id == contact_id).with_for_update(of=Contact)
     ).scalar_one_or_none()
     if contact is None or contact.operator_id is not None or not contact.is_open:
         return None
-    return assign_automatically(session, contact, rng, trigger=trigger, actor=actor) is not None
+    if assign_automatically(session, contact, rng, trigger=trigger, actor=actor, now=now) is not None:
+        return True
+    return None if timed_out_operators(session, contact, trigger) else False
 
 
 # --- What a drain may hand out -------------------------------------------------

@@ -74,6 +74,7 @@ def drain(
     at_most: int | None = None,
     trigger: str = "drain",
     rng: random.Random | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Assign the oldest waiting contacts of the draining sources (None: all), at most ``at_most``.
 
@@ -91,7 +92,7 @@ def drain(
         try:
             with write_transaction(session):
                 outcome = distribution.assign_waiting(
-                    session, contact_id, rng, trigger=trigger, actor=distribution.SYSTEM
+                    session, contact_id, rng, trigger=trigger, actor=distribution.SYSTEM, now=now
                 )
         except OperationalError as error:
             log.warning("drain stopped, the sweep will finish it: %s", error.orig)
@@ -205,14 +206,15 @@ def after_source_change(session, source_id: int, was_draining: bool) -> int:
 
 
 def sweep(session, rng: random.Random | None = None, now: datetime | None = None) -> int:
-    """One pass over every draining source, for capacity that no event handed out.
+    """One pass over every draining source, for capacity that no event handed out (a shift
+    that began, an absence that ended), eligibility judged at ``now`` (default: the clock).
 
-    Planned weight changes due at ``now`` (default: the clock's) are applied or reverted
-    first. The command ``flask --app wsgi sweep`` runs it once; the worker will run it
-    every minute.
+    Planned weight changes due at ``now`` are applied or reverted first. The worker runs it
+    every tick; the command ``flask --app wsgi sweep`` once.
     """
     apply_weight_plans(session, now)
-    return drain(session, None, trigger="sweep", rng=rng)
+    return drain(session, None, trigger="sweep", rng=rng, now=now)
+
 
 @dataclass(frozen=True)
 class HandOverResult:

@@ -141,10 +141,26 @@ class Operator(UniqueNameMixin, db.Model):
     status: Mapped[str] = mapped_column(String(16), default="active")
     max_active_contacts: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Weekly hours in an IANA zone (webapp/schedules.py); None: always on shift.
+    schedule: Mapped[dict | None] = mapped_column(JSON)
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
+
+
+class OperatorAbsence(db.Model):
+    """A span of time the operator takes no contacts (holiday, sick leave), whatever the schedule."""
+
+    __tablename__ = "operator_absences"
+    __table_args__ = (Index("ix_operator_absences_operator_id_end", "operator_id", "end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Source(UniqueNameMixin, db.Model):
@@ -162,6 +178,12 @@ class Source(UniqueNameMixin, db.Model):
     sticky_days: Mapped[int] = mapped_column(default=0, server_default="0")
     intake_per_minute: Mapped[int | None]
     wait_target_minutes: Mapped[int | None]
+    # An automatic assignment still "new" after this long goes back to the pool (webapp/timeouts.py).
+    response_timeout_minutes: Mapped[int | None]
+    # Signed webhooks (webapp/webhooks.py): where the contact events go, and the key that signs
+    # them ("whsec_" + base64, the Standard Webhooks form; shown once, when made).
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
     # The last time the intake limit refused a contact: the overview lists today's.
     intake_limited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -293,6 +315,35 @@ class WeightPlan(db.Model):
     actor_kind: Mapped[str] = mapped_column(String(8))
     actor_name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEvent(db.Model):
+    """One event for a source's webhook: written in the transaction of the change (the outbox),
+    delivered by the worker, at least once, in order per contact."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        # The worker reads what is due; the source page lists the newest; order per contact.
+        Index("ix_webhook_events_next_attempt_at", "next_attempt_at"),
+        Index("ix_webhook_events_source_id_id", "source_id", "id"),
+        Index("ix_webhook_events_contact_id_id", "contact_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The Webhook-Id of every attempt: a receiver drops the repeats of an at-least-once delivery.
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))  # None: a test event
+    type: Mapped[str] = mapped_column(String(40))
+    # The JSON body as it was at the change, sent as is on every attempt.
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the worker may try (again); None once delivered or given up after 24 hours.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiToken(db.Model):

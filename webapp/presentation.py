@@ -22,6 +22,8 @@ PLAN_STATUS_LABELS = {"scheduled": _l("scheduled"), "active": _l("active now"), 
 # OperatorLoad.state -> (label, badge class)
 OPERATOR_STATES = {
     "inactive": (_l("inactive"), "badge-muted"),
+    "absent": (_l("absent"), "badge-muted"),
+    "off_shift": (_l("off shift"), "badge-muted"),
     "over_limit": (_l("over limit"), "badge-warn"),
     "at_limit": (_l("at limit"), "badge-warn"),
     "available": (_l("available"), "badge-ok"),
@@ -32,6 +34,10 @@ def unavailable_reason(operator, on_source: bool) -> str | None:
     """Why an operator is not who the distribution would give a contact to, in plain words."""
     if not operator.is_active:
         return _l("inactive")
+    if operator.away == "absent":
+        return _l("absent")
+    if operator.away == "off_shift":
+        return _l("off shift")
     if operator.load > operator.limit:
         return _l("over limit %(load)s/%(limit)s", load=operator.load, limit=operator.limit)
     if operator.load == operator.limit:
@@ -59,6 +65,11 @@ def wait_reason(reason) -> str:
         return _("%(inactive)s inactive, %(at_limit)s at their limit",
                        inactive=inactive, at_limit=at_limit)
     return _("Someone can take them now: redistribute")
+
+
+# Monday 0, as schedules number them.
+WEEKDAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
+                 _l("Sunday"))
 
 
 def age(moment: datetime, now: datetime) -> str:
@@ -100,6 +111,9 @@ TRIGGER_PHRASES = {
 EXCLUSION_PHRASES = {
     "at_limit": lambda c: _("at limit %(load)s/%(limit)s", load=c["load"], limit=c["limit"]),
     "inactive": lambda c: _("inactive"),
+    "timed_out": lambda c: _("let it time out"),
+    "off_shift": lambda c: _("off shift"),
+    "absent": lambda c: _("absent"),
 }
 
 
@@ -165,6 +179,7 @@ def register_template_helpers(app) -> None:
         contact_status_labels=CONTACT_STATUS_LABELS,
         operator_status_labels=OPERATOR_STATUS_LABELS,
         operator_states=OPERATOR_STATES,
+        weekday_names=WEEKDAY_NAMES,
         role_labels=ROLE_LABELS,
         unavailable_reason=unavailable_reason,
         plan_statuses=PLAN_STATUS_LABELS,

@@ -9,7 +9,7 @@ def iso(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
 
 
-def operator_json(operator, active_contacts: int) -> dict:
+def operator_json(operator, active_contacts: int, available: bool) -> dict:
     return {
         "id": operator.id,
         "name": operator.name,
@@ -17,6 +17,18 @@ def operator_json(operator, active_contacts: int) -> dict:
         "max_active_contacts": operator.max_active_contacts,
         "active_contacts": active_contacts,
         "created_at": iso(operator.created_at),
+        "schedule": operator.schedule,
+        "available": available,
+    }
+
+
+def absence_json(absence) -> dict:
+    return {
+        "id": absence.id,
+        "operator_id": absence.operator_id,
+        "start": iso(absence.start),
+        "end": iso(absence.end),
+        "note": absence.note,
     }
 
 
@@ -36,11 +48,24 @@ def source_json(source, waiting) -> dict:
         "sticky_days": source.sticky_days,
         "intake_per_minute": source.intake_per_minute,
         "wait_target_minutes": source.wait_target_minutes,
+        "response_timeout_minutes": source.response_timeout_minutes,
+        "webhook_url": source.webhook_url,
         "waiting": {
             "count": waiting.count,
             "oldest_seconds": waiting.oldest_seconds,
             "overdue": waiting.overdue,
         },
+    }
+
+
+def delivery_json(event) -> dict:
+    return {
+        "event_id": event.event_id,
+        "type": event.type,
+        "attempts": event.attempts,
+        "last_status": event.last_status,
+        "delivered_at": iso(event.delivered_at),
+        "next_attempt_at": iso(event.next_attempt_at),
     }
 
 
@@ -73,10 +98,11 @@ def assignment_json(record) -> dict:
     }
 
 
-def contact_json(contact, customer_shown: bool = True) -> dict:
+def contact_json(contact, customer_shown: bool = True, lead=None) -> dict:
+    """``lead``: the contact's lead when ``contact.lead`` is not loaded (a flush in progress)."""
     return {
         "id": contact.id,
-        "lead": lead_json(contact.lead, customer_shown),
+        "lead": lead_json(lead or contact.lead, customer_shown),
         "source_id": contact.source_id,
         "operator_id": contact.operator_id,
         "status": contact.status,

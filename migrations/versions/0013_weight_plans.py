@@ -2,7 +2,7 @@
 time in progress, for the first-response time of the stats)
 
 Revision ID: 0013_weight_plans
-Revises: 0011_unique_names
+Revises: 0012_worker_time_webhooks
 Create Date: 2026-12-03 08:30:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013_weight_plans'
-down_revision = '0011_unique_names'
+down_revision = '0012_worker_time_webhooks'
 branch_labels = None
 depends_on = None
 

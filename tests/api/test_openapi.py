@@ -80,6 +80,8 @@ def test_documented_fields_match_the_contract(document):
         "max_active_contacts",
         "active_contacts",
         "created_at",
+        "schedule",
+        "available",
     }
     assert set(schemas["ContactOut"]["properties"]) == {
         "id",

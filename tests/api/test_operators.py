@@ -7,7 +7,8 @@ import pytest
 from tests.api.conftest import ISO_UTC, assert_problem
 from tests.builders import make_contact, make_operator, make_source
 
-OPERATOR_FIELDS = {"id", "name", "status", "max_active_contacts", "active_contacts", "created_at"}
+OPERATOR_FIELDS = {"id", "name", "status", "max_active_contacts", "active_contacts", "created_at", "schedule",
+                   "available"}
 
 
 def assert_operator_shape(operator: dict) -> None:
@@ -30,6 +31,8 @@ def test_create_operator_with_and_without_trailing_slash(api, path):
         "max_active_contacts": 7,
         "active_contacts": 0,
         "created_at": "",
+        "schedule": None,
+        "available": True,
     }
 
 

@@ -31,9 +31,9 @@ def history(api, contact_id):
 def test_a_new_source_has_the_documented_defaults(api):
     source = api.post("/api/v1/sources/", json={"name": "Bot"}).get_json()
     assert {key: source[key] for key in ("paused", "auto_drain", "sticky_days", "intake_per_minute",
-                                         "wait_target_minutes")} == {
+                                         "wait_target_minutes", "response_timeout_minutes")} == {
         "paused": False, "auto_drain": True, "sticky_days": 0, "intake_per_minute": None,
-        "wait_target_minutes": None,
+        "wait_target_minutes": None, "response_timeout_minutes": None,
     }
     assert source["waiting"] == {"count": 0, "oldest_seconds": None, "overdue": 0}
 
@@ -42,6 +42,7 @@ def test_a_new_source_has_the_documented_defaults(api):
     ("field", "value"),
     [("paused", True), ("auto_drain", False), ("sticky_days", 30), ("sticky_days", 365),
      ("intake_per_minute", 1), ("intake_per_minute", 100_000), ("wait_target_minutes", 10_080),
+     ("response_timeout_minutes", 1), ("response_timeout_minutes", 1440),
      ("name", "Renamed"), ("description", "About it")],
 )
 def test_each_setting_is_saved_and_read_back(api, field, value):
@@ -66,8 +67,10 @@ BAD_SETTINGS = [
     ("sticky_days", True), ("sticky_days", None),
     ("intake_per_minute", 0), ("intake_per_minute", 100_001), ("intake_per_minute", "10"),
     ("wait_target_minutes", 0), ("wait_target_minutes", 10_081), ("wait_target_minutes", []),
+    ("response_timeout_minutes", 0), ("response_timeout_minutes", 1441), ("response_timeout_minutes", "5"),
     ("name", ""), ("name", None), ("name", "x" * 201),
-    ("webhook_url", "https://example.com/hook"),  # not in this version: refused, not ignored
+    ("webhook_url", "ftp://example.com/hook"), ("webhook_url", "http://127.0.0.1/hook"),
+    ("webhook_url", "https://example.com/hook"),  # no secret yet: refused, not saved
     ("colour", "red"),
 ]
 

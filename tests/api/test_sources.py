@@ -12,6 +12,7 @@ def assert_source_shape(source: dict) -> None:
     assert set(source) == {
         "id", "name", "description", "weights", "created_at",
         "paused", "auto_drain", "sticky_days", "intake_per_minute", "wait_target_minutes", "waiting",
+        "response_timeout_minutes", "webhook_url",
     }
     assert set(source["waiting"]) == {"count", "oldest_seconds", "overdue"}
     assert ISO_UTC.match(source["created_at"])

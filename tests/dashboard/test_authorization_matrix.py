@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.builders import committed, make_contact, make_operator, make_source, make_token, make_user
-from webapp import weight_plans
+from webapp import schedules, weight_plans
 from webapp.distribution import SYSTEM
 
 LOGIN = "login"
@@ -118,6 +118,10 @@ EXPECTED = {
     ("operators.hand_over", "POST"): SUPERVISOR_WRITE,
     ("sources.rename", "POST"): SUPERVISOR_WRITE,
     ("sources.set_active", "POST"): SUPERVISOR_WRITE,
+    ("availability.show", "GET"): STAFF_READ,
+    ("availability.set_schedule", "POST"): SUPERVISOR_WRITE,
+    ("availability.add_absence", "POST"): SUPERVISOR_WRITE,
+    ("availability.delete_absence", "POST"): SUPERVISOR_WRITE,
     ("sources.create", "POST"): SUPERVISOR_WRITE,
     ("sources.set_weight", "POST"): SUPERVISOR_WRITE,
     ("sources.set_routing", "POST"): SUPERVISOR_WRITE,
@@ -128,6 +132,9 @@ EXPECTED = {
     ("sandbox.apply_weights", "POST"): SUPERVISOR_WRITE,
     ("sandbox.create_plan", "POST"): SUPERVISOR_WRITE,
     ("sandbox.cancel_plan", "POST"): SUPERVISOR_WRITE,
+    ("sources.set_webhook", "POST"): SUPERVISOR_WRITE,
+    ("sources.new_webhook_secret", "POST"): SUPERVISOR_WRITE,
+    ("sources.send_test_webhook", "POST"): SUPERVISOR_WRITE,
     # The API: bearer tokens only; a session cookie is never enough.
     ("api.create_contact", "POST"): row(401, 201, 201, 401, 401, 401),
     ("api.list_contacts", "GET"): BOT_API_READ,
@@ -155,6 +162,11 @@ EXPECTED = {
     ("api.get_source", "GET"): ADMIN_API_READ,
     ("api.replace_weights", "PUT"): ADMIN_API,
     ("api.update_source", "PATCH"): ADMIN_API,
+    ("api.new_webhook_secret", "POST"): ADMIN_API,
+    ("api.create_absence", "POST"): ADMIN_API,
+    ("api.list_absences", "GET"): ADMIN_API_READ,
+    ("api.delete_absence", "DELETE"): ADMIN_API,
+    ("api.list_deliveries", "GET"): ADMIN_API_READ,
 }
 
 
@@ -196,6 +208,9 @@ def world(app):
     spare_user = make_user("spare", PASSWORD, "manager")
     future = datetime(2099, 1, 1, tzinfo=UTC)
     plan = committed(weight_plans.create_plan, source.id, [(anna.id, 2)], future, None, SYSTEM, future)
+    # Long past: Boris is not absent now, and the admin may delete it.
+    past = committed(schedules.add_absence, boris.id, datetime(2020, 1, 1, tzinfo=UTC),
+                     datetime(2020, 1, 2, tzinfo=UTC), None)
     return {
         "path": {
             "contact_id": contact.id,
@@ -205,6 +220,7 @@ def world(app):
             "token_id": spare_token.id,
             "user_id": spare_user.id,
             "plan_id": plan.id,
+            "absence_id": past.id,
             "filename": "css/app.css",
         },
         "anna": anna.id,
@@ -233,6 +249,8 @@ def request_body(endpoint: str, world: dict, caller: str):
         "api.simulate": {"weights": [{"operator_id": world["anna"], "weight": 2}], "days": 3},
         "api.create_weight_plan": {"weights": [{"operator_id": world["anna"], "weight": 2}],
                                    "start": "2100-01-01T00:00:00Z", "end": None},
+        "api.new_webhook_secret": {},
+        "api.create_absence": {"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"},
     }
     forms = {
         "auth.login": {"username": "nobody", "password": "wrong password"},
@@ -248,6 +266,9 @@ def request_body(endpoint: str, world: dict, caller: str):
         "sources.create_token": {"name": unique},
         "sandbox.apply_weights": {f"weight-{world['anna']}": "2"},
         "sandbox.create_plan": {f"weight-{world['anna']}": "2", "start": "2100-01-01T00:00"},
+        "sources.set_webhook": {"webhook_url": ""},
+        "availability.set_schedule": {"always": "true"},
+        "availability.add_absence": {"start": "2030-01-01T00:00", "end": "2030-01-02T00:00"},
     }
     if endpoint.startswith("api."):
         return json_bodies.get(endpoint), None

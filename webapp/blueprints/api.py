@@ -9,8 +9,11 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, insight, intake, jobs, leads, simulator, weight_plans
+from webapp import directory, insight, intake, jobs, leads, schedules, simulator, webhooks, weight_plans
 from webapp.api_schemas import (
+    AbsenceCreate,
+    AbsenceList,
+    AbsenceOut,
     AssignmentList,
     ContactCreate,
     ContactOperatorUpdate,
@@ -18,6 +21,7 @@ from webapp.api_schemas import (
     ContactPage,
     ContactQuery,
     ContactStatusUpdate,
+    DeliveryList,
     DuplicateList,
     LeadList,
     LeadMergeRequest,
@@ -39,6 +43,8 @@ from webapp.api_schemas import (
     SourceUpdate,
     StatsOut,
     StatsQuery,
+    WebhookSecretOut,
+    WebhookSecretRequest,
     WeightPlanCreate,
     WeightPlanList,
     WeightPlanOut,
@@ -63,8 +69,10 @@ from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
 from webapp.queries.routing import waiting_by_source
 from webapp.serializers import (
+    absence_json,
     assignment_json,
     contact_json,
+    delivery_json,
     iso,
     lead_json,
     operator_json,
@@ -93,7 +101,8 @@ bp.before_request(require_token)
 
 
 def _operator_out(operator) -> dict:
-    return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0))
+    available = schedules.availability(db.session, [operator], utcnow())[operator.id].available
+    return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0), available)
 
 
 def _source_out(source) -> dict:
@@ -149,7 +158,10 @@ def list_operators():
     """All operators with their current load."""
     operators = db.session.execute(select(Operator).order_by(Operator.id)).scalars().all()
     loads = load_by_operator(db.session)
-    return jsonify(items=[operator_json(op, loads.get(op.id, 0)) for op in operators])
+    available = schedules.availability(db.session, operators, utcnow())
+    return jsonify(
+        items=[operator_json(op, loads.get(op.id, 0), available[op.id].available) for op in operators]
+    )
 
 
 @bp.get("/operators/<int:operator_id>")
@@ -179,13 +191,50 @@ def update_operator(operator_id):
     before = existing(Operator, operator_id)
     was_active, old_limit = before.is_active, before.max_active_contacts
     fields, _ = parse_body(OperatorUpdate)
+    new_schedule = "schedule" in fields.model_fields_set
     with write_transaction(db.session):
         operator = directory.update_operator(
             db.session, operator_id, name=fields.name, max_active_contacts=fields.max_active_contacts
         )
+        if new_schedule:
+            schedule = fields.schedule.model_dump() if fields.schedule is not None else None
+            operator = schedules.set_schedule(db.session, operator_id, schedule)
         body = _operator_out(operator)
     jobs.after_operator_change(db.session, operator_id, was_active, old_limit)
+    if new_schedule:  # on shift now, perhaps: their room goes to the waiting contacts
+        jobs.drain_for_operator(db.session, operator_id)
     return jsonify(body)
+
+
+@bp.post("/operators/<int:operator_id>/absences")
+@operation("Add an absence of an operator", AbsenceOut, status=201, body=AbsenceCreate)
+def create_absence(operator_id):
+    """During an absence the operator gets no automatic contacts (a manual one needs force)."""
+    existing(Operator, operator_id)
+    fields, _ = parse_body(AbsenceCreate)
+    with write_transaction(db.session):
+        absence = schedules.add_absence(db.session, operator_id, fields.start, fields.end, fields.note)
+        body = absence_json(absence)
+    return jsonify(body), 201
+
+
+@bp.get("/operators/<int:operator_id>/absences")
+@operation("List the absences of an operator", AbsenceList)
+def list_absences(operator_id):
+    """Every absence of the operator, earliest first."""
+    existing(Operator, operator_id)
+    return jsonify(items=[absence_json(a) for a in schedules.absences_of(db.session, operator_id)])
+
+
+@bp.delete("/operators/<int:operator_id>/absences/<int:absence_id>")
+@operation("Delete an absence of an operator", None, status=204)
+def delete_absence(operator_id, absence_id):
+    """Ended early or entered by mistake: the operator may get contacts again at once."""
+    existing(Operator, operator_id)
+    with write_transaction(db.session):
+        schedules.delete_absence(db.session, operator_id, absence_id)
+    jobs.drain_for_operator(db.session, operator_id)
+    return "", 204
 
 
 # --- Sources -------------------------------------------------------------------
@@ -227,6 +276,9 @@ def update_source(source_id):
     changes = fields.model_dump(include=fields.model_fields_set)
     with write_transaction(db.session):
         source = directory.update_source(db.session, source_id, changes)
+        if "webhook_url" in changes:
+            allow_private = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
+            source = webhooks.set_url(db.session, source_id, changes["webhook_url"], allow_private)
     jobs.after_source_change(db.session, source_id, was_draining)
     return jsonify(_source_out(source))  # after the drain: "waiting" shows what is left
 
@@ -310,6 +362,26 @@ def cancel_weight_plan(source_id, plan_id):
     if change is not None:
         jobs.after_weights_change(db.session, change.source_id, change.weights_before)
     return "", 204
+
+
+@bp.post("/sources/<int:source_id>/webhook-secret")
+@operation("Make a new webhook signing secret (shown once)", WebhookSecretOut, status=201,
+           body=WebhookSecretRequest)
+def new_webhook_secret(source_id):
+    """A new secret replaces the old one at once: deliveries from now on are signed with it."""
+    existing(Source, source_id)
+    parse_body(WebhookSecretRequest)
+    with write_transaction(db.session):
+        secret = webhooks.new_secret(db.session, source_id)
+    return jsonify(secret=secret), 201
+
+
+@bp.get("/sources/<int:source_id>/deliveries")
+@operation("Recent webhook deliveries of a source", DeliveryList)
+def list_deliveries(source_id):
+    """The newest 100 events of the source's webhook and how their delivery went, newest first."""
+    existing(Source, source_id)
+    return jsonify(items=[delivery_json(e) for e in webhooks.recent_deliveries(db.session, source_id, 100)])
 
 
 # --- Contacts ------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, request, st
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from webapp import contacts, distribution, export, jobs
+from webapp import contacts, distribution, export, jobs, timeouts
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
 from webapp.blueprints import contact as contact_views
 from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
@@ -27,6 +27,7 @@ from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.presentation import CONTACT_STATUS_LABELS, age
 from webapp.queries import board as board_queries
 from webapp.queries import operators as operator_queries
+from webapp.queries import routing
 from webapp.queries import sources as source_queries
 from webapp.security import dashboard_actor, staff_required
 from webapp.spreadsheet import safe_cell
@@ -99,6 +100,7 @@ def _stale_note(contact_id: int) -> str:
 
 
 def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
+    now = utcnow()
     contact_filter = board_filter(values)
     sort = board_sort(values)
     cursor = board_queries.decode_cursor(values.get("before"), sort)
@@ -128,6 +130,8 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
         "after": after,
         "next_after": waiting.next_after,
         "assigned": assigned,
+        "response_deadlines": timeouts.deadlines(db.session, assigned),
+        "overdue": {c.id for c in (*waiting.rows, *assigned) if routing.is_overdue(c, now)},
         "before": before,
         "next_before": next_before.encode() if next_before else None,
         # The bulk bar's operator menu, with each one's load.
@@ -137,7 +141,7 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
         "show_url": url_for("board.index", seen=shown, **args),
         "poll_url": url_for("board.index", seen=shown, shown=shown, before=before, after=after, **args),
         "poll_seconds": POLL_SECONDS,
-        "now": utcnow(),
+        "now": now,
         # One-off messages shown in the row of the contact they are about (a lost claim).
         "notes": notes or {},
     }

@@ -50,6 +50,7 @@ class SourceRoutingForm(BaseModel):
     sticky_days: Integer(0, 365) = 0
     intake_per_minute: Integer(1, 100_000) | None = None
     wait_target_minutes: Integer(1, 10_080) | None = None
+    response_timeout_minutes: Integer(1, 1440) | None = None
 
 
 PASSWORD_FIELDS = ("password", "current_password", "new_password", "confirm_password")

@@ -48,6 +48,7 @@ def index():
         sources_today=sources_today,
         limited_today=routing.limited_today([source for source, _count in sources_today], user_zone()),
         poll_seconds=POLL_SECONDS,
+        waiting_targets=routing.waiting_targets(db.session),
         now=utcnow(),
     )
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from webapp import directory, jobs, tokens, weight_plans
+from webapp import directory, jobs, tokens, webhooks, weight_plans
 from webapp.api_schemas import SourceCreate, WeightItem
 from webapp.blueprints.forms import (
     FormErrors,
@@ -86,6 +86,11 @@ def _detail_context(source: Source, **extra) -> dict:
         "form": _routing_form_values(source),
         "plans": weight_plans.source_plans(db.session, source.id, limit=10),
         "operator_names": {row.operator.id: row.operator.name for row in rows},
+
+        # A source never given a secret never had a webhook, so it has no deliveries to read.
+        "deliveries": webhooks.recent_deliveries(db.session, source.id, 20) if source.webhook_secret else [],
+        "new_secret": None,
+        "webhook_url": source.webhook_url or "",
     }
     if current_user.is_supervisor:
         context["tokens"] = list(db.session.execute(tokens.source_tokens(source.id)).scalars())
@@ -107,6 +112,7 @@ def _routing_form_values(source: Source) -> dict:
         "sticky_days": source.sticky_days,
         "intake_per_minute": source.intake_per_minute or "",
         "wait_target_minutes": source.wait_target_minutes or "",
+        "response_timeout_minutes": source.response_timeout_minutes or "",
     }
 
 
@@ -232,3 +238,64 @@ def revoke_token(source_id, token_id):
     if not wants_fragment():
         return redirect(url_for("sources.detail", source_id=source_id))
     return render_page(DETAIL_TEMPLATE, "tokens", **_detail_context(source))
+
+
+# --- The source's webhook -------------------------------------------------------------
+
+
+def _with_secret_once(source: Source, secret: str):
+    response = render_page(DETAIL_TEMPLATE, "webhook", **_detail_context(source, new_secret=secret))
+    response.headers["Cache-Control"] = "no-store"  # the secret in clear must not be kept anywhere
+    return response
+
+
+@bp.post("/<int:source_id>/webhook")
+@supervisor_required
+def set_webhook(source_id):
+    """Point the webhook at a URL (empty: off). A source without a secret gets one, shown once."""
+    source = directory.get_existing(db.session, Source, source_id)
+    url = request.form.get("webhook_url", "").strip() or None
+    secret = None
+    try:
+        with write_transaction(db.session):
+            if url is not None and source.webhook_secret is None:
+                secret = webhooks.new_secret(db.session, source_id)
+            source = webhooks.set_url(db.session, source_id, url, current_app.config["WEBHOOK_ALLOW_PRIVATE"])
+    except DomainError as error:
+        errors = {"webhook_url": first_message(error)}
+        return render_page(DETAIL_TEMPLATE, "webhook", 422, alert=errors["webhook_url"],
+                           **_detail_context(source, errors=errors, webhook_url=url))
+    flash(_("Webhook saved.") if url else _("Webhook switched off."), "success")
+    if secret:
+        return _with_secret_once(source, secret)
+    if not wants_fragment():
+        return redirect(url_for("sources.detail", source_id=source_id))
+    return render_page(DETAIL_TEMPLATE, "webhook", **_detail_context(source))
+
+
+@bp.post("/<int:source_id>/webhook/secret")
+@supervisor_required
+def new_webhook_secret(source_id):
+    """A new signing secret, shown once; the old one stops working at once."""
+    source = directory.get_existing(db.session, Source, source_id)
+    with write_transaction(db.session):
+        secret = webhooks.new_secret(db.session, source_id)
+    flash(_("New webhook secret made. Copy it now: it is shown only once."), "success")
+    return _with_secret_once(source, secret)
+
+
+@bp.post("/<int:source_id>/webhook/test")
+@supervisor_required
+def send_test_webhook(source_id):
+    """Queue a signed test event; the worker sends it within seconds and the list shows how it went."""
+    source = directory.get_existing(db.session, Source, source_id)
+    try:
+        with write_transaction(db.session):
+            webhooks.send_test_event(db.session, source_id)
+    except DomainError as error:
+        flash(first_message(error), "error")
+    else:
+        flash(_("Test event queued: the worker sends it within seconds."), "success")
+    if not wants_fragment():
+        return redirect(url_for("sources.detail", source_id=source_id))
+    return render_page(DETAIL_TEMPLATE, "webhook", **_detail_context(source))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import case, select
 
+from webapp import schedules
+from webapp.clock import utcnow
 from webapp.distribution import has_room
 from webapp.models import Operator, OperatorSourceWeight, Source, load_by_operator
 
@@ -21,21 +23,35 @@ class OperatorLoad:
     status: str
     load: int
     limit: int
+    # Shift and absence now (webapp/schedules.py); None where a page does not show them.
+    availability: schedules.Availability | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status == "active"
 
     @property
+    def away(self) -> str | None:
+        """"absent", "off_shift" or None: why an active operator takes nothing now."""
+        if self.availability is None:
+            return None
+        if self.availability.absent:
+            return "absent"
+        return None if self.availability.shift.on_shift else "off_shift"
+
+    @property
     def can_take_more(self) -> bool:
         """What a manual assignment without override accepts: the distribution's own rule."""
-        return has_room(self.is_active, self.load, self.limit)
+        return has_room(self.is_active, self.load, self.limit) and self.away is None
 
     @property
     def state(self) -> str:
-        """inactive, over_limit, at_limit or available: the one word every page shows for the load."""
+        """inactive, absent, off_shift, over_limit, at_limit or available: the one word every page
+        shows for the load."""
         if not self.is_active:
             return "inactive"
+        if self.away:
+            return self.away
         if self.load > self.limit:
             return "over_limit"
         if self.load == self.limit:
@@ -51,13 +67,16 @@ class Page:
 
 
 def operator_loads(session, operators) -> list[OperatorLoad]:
-    """Operators with their loads: one grouped query for all of them."""
-    return _with_loads(operators, load_by_operator(session, [operator.id for operator in operators]))
+    """Operators with their loads, shifts and absences: one grouped query, one for absences."""
+    loads = load_by_operator(session, [operator.id for operator in operators])
+    return _with_loads(operators, loads, schedules.availability(session, operators, utcnow()))
 
 
-def _with_loads(operators, loads: dict[int, int]) -> list[OperatorLoad]:
+def _with_loads(operators, loads: dict[int, int], availability=None) -> list[OperatorLoad]:
+    availability = availability or {}
     return [
-        OperatorLoad(op.id, op.name, op.status, loads.get(op.id, 0), op.max_active_contacts)
+        OperatorLoad(op.id, op.name, op.status, loads.get(op.id, 0), op.max_active_contacts,
+                     availability.get(op.id))
         for op in operators
     ]
 

@@ -43,6 +43,28 @@ def waiting_by_source(session, sources: list[Source]) -> dict[int, Waiting]:
     return result
 
 
+def is_overdue(contact: Contact, now: datetime) -> bool:
+    """Waiting (unassigned, or assigned and still new) past its source's wait target (source loaded)."""
+    target = contact.source.wait_target_minutes
+    if not target or not contact.is_open:
+        return False
+    waiting = contact.operator_id is None or contact.status == "new"
+    return waiting and contact.created_at < now - timedelta(minutes=target)
+
+
+def waiting_targets(session) -> list[tuple[Source, Waiting]]:
+    """Every source with a wait target, by name, and how many of its contacts wait and are overdue."""
+    sources = list(
+        session.execute(
+            select(Source).where(Source.wait_target_minutes.is_not(None)).order_by(Source.name)
+        ).scalars()
+    )
+    if not sources:
+        return []
+    waiting = waiting_by_source(session, sources)
+    return [(source, waiting[source.id]) for source in sources]
+
+
 def _overdue_by_source(session, sources: list[Source], now: datetime) -> dict[int, int]:
     targets = [
         and_(
