@@ -171,9 +171,6 @@ class ApiClient:
             path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs
         )
 
-    def delete(self, path, **kwargs):
-        return self.client.delete(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
 
 @pytest.fixture
 def admin_token(app):
