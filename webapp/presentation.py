@@ -31,20 +31,19 @@ OPERATOR_STATES = {
 
 
 def unavailable_reason(operator, on_source: bool) -> str | None:
-    """Why an operator is not who the distribution would give a contact to, in plain words."""
-    if not operator.is_active:
-        return _l("inactive")
-    if operator.away == "absent":
-        return _l("absent")
-    if operator.away == "off_shift":
-        return _l("off shift")
-    if operator.load > operator.limit:
+    """Why an operator is not who the distribution would give a contact to, in plain words.
+
+    The rule is ``OperatorLoad.state`` (the pick's own); this only says it, with the numbers
+    where a limit is the reason.
+    """
+    state = operator.state
+    if state == "over_limit":
         return _l("over limit %(load)s/%(limit)s", load=operator.load, limit=operator.limit)
-    if operator.load == operator.limit:
+    if state == "at_limit":
         return _l("at limit %(load)s/%(limit)s", load=operator.load, limit=operator.limit)
-    if not on_source:
-        return _l("not on this source")
-    return None
+    if state != "available":
+        return OPERATOR_STATES[state][0]
+    return None if on_source else _l("not on this source")
 
 
 def wait_reason(reason) -> str:
