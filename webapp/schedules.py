@@ -12,6 +12,7 @@ inside the caller's transaction and never commits.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -155,8 +156,11 @@ def availability(session, operators: list[Operator], at: datetime) -> dict[int, 
     """Each operator's availability at ``at``: one query for the absences, the shifts in Python."""
     absent = absent_now(session, [operator.id for operator in operators], at)
     found = {}
+    # Operators mostly share a few schedules (a team's hours): each distinct one is worked out once.
+    states: dict[str, ShiftState] = {}
     for operator in operators:
-        state = shift_state(operator.schedule, at)
+        key = json.dumps(operator.schedule, sort_keys=True)
+        state = states.get(key) or states.setdefault(key, shift_state(operator.schedule, at))
         away = operator.id in absent
         found[operator.id] = Availability(operator.is_active and state.on_shift and not away, state, away)
     return found
