@@ -12,7 +12,6 @@ inside the caller's transaction and never commits.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -156,10 +155,11 @@ def availability(session, operators: list[Operator], at: datetime) -> dict[int, 
     """Each operator's availability at ``at``: one query for the absences, the shifts in Python."""
     absent = absent_now(session, [operator.id for operator in operators], at)
     found = {}
-    # Operators mostly share a few schedules (a team's hours): each distinct one is worked out once.
-    states: dict[str, ShiftState] = {}
+    # Operators mostly share a few schedules (a team's hours): each distinct one is worked out once
+    # (two spellings of one schedule are merely worked out twice).
+    states: dict[str | None, ShiftState] = {}
     for operator in operators:
-        key = json.dumps(operator.schedule, sort_keys=True)
+        key = None if operator.schedule is None else str(operator.schedule)
         state = states.get(key) or states.setdefault(key, shift_state(operator.schedule, at))
         away = operator.id in absent
         found[operator.id] = Availability(operator.is_active and state.on_shift and not away, state, away)
