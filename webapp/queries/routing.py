@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import case, func, select, union_all
+from sqlalchemy.orm import lazyload
 
 from webapp.clock import utcnow
 from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, Source
@@ -56,7 +57,11 @@ def waiting_targets(session) -> list[tuple[Source, Waiting]]:
     """Every source with a wait target, by name, and how many of its contacts wait and are overdue."""
     sources = list(
         session.execute(
-            select(Source).where(Source.wait_target_minutes.is_not(None)).order_by(Source.name)
+            # Without their weights (Source loads them by default): only the names are shown.
+            select(Source)
+            .options(lazyload(Source.weights))
+            .where(Source.wait_target_minutes.is_not(None))
+            .order_by(Source.name)
         ).scalars()
     )
     if not sources:
