@@ -18,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, text, update
 
 from bench.databases import migrate
+from webapp.models import Operator, counted_open_contacts
 
 BATCH = 50_000
 OPERATOR_LIMIT = 2_000
@@ -182,6 +183,26 @@ def _fill_directory(connection, operators, sources, weights, stamp, now):
 
 
 @contextmanager
+def _counted_after(connection):
+    """The contacts' triggers off during the load, then every operator's open_contacts recounted
+    in one statement (a trigger per inserted row made the PostgreSQL load 4× slower)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ALTER TABLE contacts DISABLE TRIGGER USER")
+        yield
+        connection.exec_driver_sql("ALTER TABLE contacts ENABLE TRIGGER USER")
+    else:
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'contacts'"
+        ).all()
+        for name, _sql in triggers:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        yield
+        for _name, sql in triggers:
+            connection.exec_driver_sql(sql)
+    connection.execute(update(Operator).values(open_contacts=counted_open_contacts()))
+
+
+@contextmanager
 def _indexes_rebuilt_after(connection, table: str):
     """SQLite: drop the table's plain indexes, load, then create them again from their own DDL
     (one sorted build instead of a million random inserts). Unique indexes stay in place."""
@@ -232,7 +253,11 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
             ),
         )
         ids["leads"] = _ids(connection, "leads")
-    with engine.begin() as connection, _indexes_rebuilt_after(connection, "contacts"):
+    with (
+        engine.begin() as connection,
+        _counted_after(connection),
+        _indexes_rebuilt_after(connection, "contacts"),
+    ):
         _insert(
             connection,
             "contacts",
