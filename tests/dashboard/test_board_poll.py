@@ -124,7 +124,8 @@ CHANGES = {
     "close": (_close, "#contact-{held}", None),
     "operator renamed": (_rename_operator, "#contact-{held} td:nth-of-type(5)", "Anastasia"),
     "source renamed": (_rename_source, "#contact-{held} td:nth-of-type(3)", "Telegram channel"),
-    "operator switched off": (_switch_operator_off, "#bulk-operator", "Choose… Boris 0/5 — inactive Anna 1/1 — at limit"),
+    "operator switched off": (_switch_operator_off, "#bulk-operator",
+                              "Choose… Boris 0/5 — inactive Anna 1/1 — at limit"),
     "absence": (_absence, "#bulk-operator", "Choose… Boris 0/5 — at limit Anna 1/1 — at limit"),
     "wait target": (_wait_target, "#contact-{waiting} [data-testid=overdue]", "overdue"),
     "language": (_russian, "#unassigned-title", "Без оператора 1"),
@@ -238,10 +239,9 @@ def test_a_change_committed_after_the_board_was_read_arrives_at_the_next_poll(su
         writer.commit()
     finally:
         writer.close()
-    response = poll(supervisor, url, etag)
-    assert response.status_code == 200
-    assert f'id="contact-{held}" data-testid="contact-row" data-contact-id="{held}" data-status="in_progress"' in (
-        response.get_data(as_text=True))
+    page = Page(poll(supervisor, url, etag))
+    assert page.status == 200
+    assert page.one(f"#contact-{held}")["data-status"] == "in_progress"
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="SQLite serialises writers: no commit order to invert")
@@ -252,7 +252,8 @@ def test_postgresql_an_older_writer_committing_after_a_newer_one_is_not_missed(s
     older, newer = raw_engine.connect(), raw_engine.connect()
     waiting = board["waiting"].id
     try:
-        older.execute(text("UPDATE contacts SET status = 'in_progress' WHERE id = :id"), {"id": board["held"].id})
+        older.execute(text("UPDATE contacts SET status = 'in_progress' WHERE id = :id"),
+                      {"id": board["held"].id})
         newer.execute(text("UPDATE contacts SET message = 'call me' WHERE id = :id"), {"id": waiting})
         newer.commit()
         url, etag = first_poll(supervisor)

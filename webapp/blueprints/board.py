@@ -7,7 +7,17 @@ import io
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, flash, make_response, redirect, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -27,9 +37,8 @@ from webapp.ids import parse_int
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.presentation import CONTACT_STATUS_LABELS, age
 from webapp.queries import board as board_queries
-from webapp.queries import changes
+from webapp.queries import changes, routing
 from webapp.queries import operators as operator_queries
-from webapp.queries import routing
 from webapp.queries import sources as source_queries
 from webapp.security import dashboard_actor, staff_required
 from webapp.spreadsheet import safe_cell

@@ -49,9 +49,9 @@ def fresh_until(context: dict) -> datetime:
     rows = [*context["unassigned"], *context["assigned"]]
     moments = [now + REDRAW_AFTER]
     moments += [moment for row in rows if (moment := routing.overdue_from(row)) is not None and moment > now]
-    deadlines = list(context["response_deadlines"].values())
-    moments += [deadline for deadline in deadlines if deadline > now]
-    ages = [now - row.created_at for row in rows] + [deadline - now for deadline in deadlines if deadline > now]
+    deadlines = [deadline for deadline in context["response_deadlines"].values() if deadline > now]
+    moments += deadlines  # "timed out" from then on
+    ages = [now - row.created_at for row in rows] + [deadline - now for deadline in deadlines]
     if context["oldest_waiting"] is not None:
         ages.append(now - context["oldest_waiting"])
     if any(age < SECONDS_SHOWN for age in ages):

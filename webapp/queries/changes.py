@@ -33,7 +33,7 @@ def change_mark(session) -> str:
         snapshot = session.execute(select(cast(func.pg_current_snapshot(), Text))).scalar_one()
         _xmin, xmax, running = snapshot.split(":")
         return f"{xmax}:{running}"
-    return ".".join(str(value) for value in session.execute(_maxima()).one())
+    return _maxima(session)
 
 
 def unchanged_since(session, mark: str) -> bool:
@@ -41,11 +41,17 @@ def unchanged_since(session, mark: str) -> bool:
     if session.get_bind().dialect.name == "postgresql":
         query = _committed_since(mark)
         return query is not None and not session.execute(query).scalar_one()
-    return ".".join(str(value) for value in session.execute(_maxima()).one()) == mark
+    return _maxima(session) == mark
 
 
-def _maxima():
-    return select(*(select(func.coalesce(func.max(model.change_seq), 0)).scalar_subquery() for model in WATCHED))
+def _maxima(session) -> str:
+    """SQLite's mark: the highest change_seq of each watched table, "12.3.4"."""
+    highest = session.execute(select(*(_highest(model) for model in WATCHED))).one()
+    return ".".join(str(value) for value in highest)
+
+
+def _highest(model):
+    return select(func.coalesce(func.max(model.change_seq), 0)).scalar_subquery()
 
 
 def _committed_since(mark: str):
@@ -58,7 +64,7 @@ def _committed_since(mark: str):
         return None
     checks = []
     for model in WATCHED:
-        checks.append(select(func.coalesce(func.max(model.change_seq), 0)).scalar_subquery() >= later)
+        checks.append(_highest(model) >= later)
         if then_running:
             checks.append(exists().where(model.change_seq.in_(then_running)))
     return select(or_(false(), *checks))
