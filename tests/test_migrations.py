@@ -150,3 +150,26 @@ def test_0011_keeps_names_that_clash_regardless_of_case_and_renames_the_later_on
         db.engine.dispose()
     assert names == [("Anna", "anna"), ("ANNA (#2)", "anna (#2)"), ("Боря", "боря"),
                      ("БОРЯ (#4)", "боря (#4)"), ("Vera", "vera")]
+
+
+def test_0014_counts_the_open_contacts_an_operator_already_holds(tmp_path):
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0013_weight_plans")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO operators (id, name, status, max_active_contacts, created_at) VALUES "
+                "(1, 'Anna', 'active', 10, '2026-01-01'), (2, 'Boris', 'active', 10, '2026-01-01')"
+            ))
+            connection.execute(text("INSERT INTO sources (id, name, created_at) VALUES (1, 'S', '2026')"))
+            connection.execute(text("INSERT INTO leads (id, external_id, created_at) VALUES (1, 'a', '26')"))
+            connection.execute(text(
+                "INSERT INTO contacts (lead_id, source_id, operator_id, status, created_at) VALUES "
+                "(1, 1, 1, 'new', '2026-01-01'), (1, 1, 1, 'in_progress', '2026-01-01'),"
+                "(1, 1, 1, 'closed', '2026-01-01'), (1, 1, NULL, 'new', '2026-01-01')"
+            ))
+        upgrade()
+        with db.engine.connect() as connection:
+            counts = dict(connection.execute(text("SELECT name, open_contacts FROM operators")).all())
+        db.engine.dispose()
+    assert counts == {"Anna": 2, "Boris": 0}

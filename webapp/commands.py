@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 from flask import Blueprint, current_app
 
-from webapp import demo, intake, tokens, users, worker
+from webapp import counters, demo, intake, tokens, users, worker
 from webapp.database import write_transaction
 from webapp.directory import get_existing
 from webapp.errors import DomainError
@@ -111,3 +111,23 @@ def sweep():
     """One pass of the worker's time-driven work (response timeouts, the drain), then exit."""
     done = worker.run_due_work(db.session)
     click.echo(f"Sweep assigned {done['assigned']} waiting contacts. {done['timed_out']} contacts timed out.")
+
+
+@bp.cli.command("check")
+@click.option("--repair", is_flag=True, help="Set every count that differs to the recount.")
+def check(repair):
+    """Recount every operator's open contacts; exit 1 when a stored count differs."""
+    if repair:
+        with write_transaction(db.session):
+            drift = counters.open_contacts_drift(db.session)
+            counters.repair_open_contacts(db.session)
+    else:
+        drift = counters.open_contacts_drift(db.session)
+    for operator_id, name, stored, counted in drift:
+        click.echo(f"Operator {operator_id} ({name}): {stored} open contacts stored, {counted} counted.")
+    if not drift:
+        click.echo("Every operator's open-contact count matches its contacts.")
+    elif repair:
+        click.echo(f"Repaired {len(drift)} counts.")
+    else:
+        raise SystemExit(1)

@@ -178,7 +178,7 @@ class NestedWriteError(RuntimeError):
 WRITING = "leadcrm_writing"
 
 
-def _real(session):
+def real_session(session):
     # scoped_session proxies most, but not all, Session methods.
     return session() if isinstance(session, scoped_session) else session
 
@@ -196,7 +196,7 @@ def write_transaction(session):
     Opening a second write inside the first would silently split one unit of work
     in two, so it is an error, as are changes left pending outside any write.
     """
-    real = _real(session)
+    real = real_session(session)
     if real.info.get(WRITING):
         raise NestedWriteError("a write transaction is already open on this session")
     if real.new or real.dirty or real.deleted:

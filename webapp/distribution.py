@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, insert, select
 
 from webapp import schedules
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import (
-    OPEN_CONTACT_STATUSES,
     Assignment,
     Contact,
     Operator,
@@ -260,16 +259,6 @@ class AssignmentRefused(ConflictError):
         self.reason = reason
 
 
-def _open_count(operator_id_column):
-    """Correlated count of an operator's open contacts (index ix_contacts_operator_status)."""
-    return (
-        select(func.count())
-        .where(Contact.operator_id == operator_id_column)
-        .where(Contact.status.in_(OPEN_CONTACT_STATUSES))
-        .scalar_subquery()
-    )
-
-
 def load_candidates(
     session, source_id: int, timed_out: frozenset[int] = frozenset(), now: datetime | None = None
 ) -> list[Candidate]:
@@ -289,23 +278,8 @@ def load_candidates_by_source(
 ) -> dict[int, list[Candidate]]:
     """``load_candidates`` for several sources in one query (pages that explain many sources)."""
     now = now or utcnow()
-    absent = (
-        select(OperatorAbsence.id)
-        .where(OperatorAbsence.operator_id == Operator.id)
-        .where(OperatorAbsence.start <= now, OperatorAbsence.end > now)
-        .exists()
-    )
     rows = session.connection().execute(
-        select(
-            OperatorSourceWeight.source_id,
-            Operator.id,
-            OperatorSourceWeight.weight,
-            Operator.status,
-            Operator.max_active_contacts,
-            _open_count(Operator.id),
-            Operator.schedule,
-            absent,
-        )
+        select(OperatorSourceWeight.source_id, *_candidate_columns(now))
         .join(
             OperatorSourceWeight,
             and_(
@@ -317,33 +291,75 @@ def load_candidates_by_source(
         .order_by(Operator.id)
     ).all()
     by_source: dict[int, list[Candidate]] = {}
-    for source_id, operator_id, weight, status, limit, load, schedule, is_absent in rows:
-        candidate = Candidate(operator_id, weight, status == "active", load, limit, operator_id in timed_out,
-                              not schedules.on_shift(schedule, now), bool(is_absent))
-        by_source.setdefault(source_id, []).append(candidate)
+    for source_id, *candidate in rows:
+        by_source.setdefault(source_id, []).append(_candidate(candidate, timed_out, now))
     return by_source
 
 
-def _lock_operator(session, operator_id: int) -> Operator | None:
-    """Lock the operator row (PostgreSQL: FOR UPDATE) and return it fresh.
+def source_with_candidates(session, source_id: int, source_columns: Sequence, now: datetime | None = None):
+    """(the source's ``source_columns``, its candidates) in one query; (None, []) without the source.
 
-    Every path that gives an operator a contact takes this lock first, so the
-    count that follows, and the write after it, cannot interleave with another
-    worker's. On SQLite the write transaction (BEGIN IMMEDIATE) already
-    serialises writers and FOR UPDATE is not emitted.
+    For the intake, which needs both: a statement fewer per contact than reading them apart.
     """
-    return session.execute(
+    now = now or utcnow()
+    weighted = OperatorSourceWeight.__table__.join(Operator, OperatorSourceWeight.operator_id == Operator.id)
+    query = (
+        select(*source_columns, *_candidate_columns(now))
+        .select_from(Source)
+        .outerjoin(weighted, and_(OperatorSourceWeight.source_id == Source.id,
+                                  OperatorSourceWeight.weight > 0))
+        .where(Source.id == source_id)
+        .order_by(Operator.id)
+    )
+    rows = session.execute(query).all()
+    if not rows:
+        return None, []
+    width = len(source_columns)
+    candidates = [_candidate(row[width:], frozenset(), now) for row in rows if row[width] is not None]
+    return rows[0][:width], candidates
+
+
+def _candidate_columns(now: datetime) -> tuple:
+    # Uncorrelated: the absent operators are found once, not looked up again for each candidate.
+    absent_now = select(OperatorAbsence.operator_id).where(
+        OperatorAbsence.start <= now, OperatorAbsence.end > now
+    )
+    return (
+        Operator.id,
+        OperatorSourceWeight.weight,
+        Operator.status,
+        Operator.max_active_contacts,
+        Operator.open_contacts,
+        Operator.schedule,
+        Operator.id.in_(absent_now),
+    )
+
+
+def _candidate(row, timed_out: frozenset[int], now: datetime) -> Candidate:
+    operator_id, weight, status, limit, load, schedule, is_absent = row
+    return Candidate(operator_id, weight, status == "active", load, limit, operator_id in timed_out,
+                     not schedules.on_shift(schedule, now), bool(is_absent))
+
+
+def _lock_operators(session, operator_ids: Iterable[int | None]) -> dict[int, Operator]:
+    """Lock the operators' rows (PostgreSQL: FOR UPDATE) and return them fresh, by id.
+
+    Every path that gives an operator a contact takes this lock first, so the load it
+    reads (``open_contacts``: the latest committed value once the lock is held) and the
+    write after it cannot interleave with another worker's. A move locks the operator it
+    takes the contact from too, whose count the contact's trigger lowers: both rows in
+    id order, so two moves in opposite directions cannot deadlock. On SQLite the write
+    transaction (BEGIN IMMEDIATE) already serialises writers and FOR UPDATE is not emitted.
+    """
+    ids = sorted({operator_id for operator_id in operator_ids if operator_id is not None})
+    operators = session.execute(
         select(Operator)
-        .where(Operator.id == operator_id)
+        .where(Operator.id.in_(ids))
+        .order_by(Operator.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-
-
-def _count_open(session, operator_id: int) -> int:
-    # A statement of its own, after the lock: in READ COMMITTED it sees every
-    # contact committed by whoever held the lock before us.
-    return session.execute(select(_open_count(operator_id))).scalar_one()
+    ).scalars()
+    return {operator.id: operator for operator in operators}
 
 
 def _set_operator(contact: Contact, operator_id: int | None) -> None:
@@ -442,8 +458,11 @@ def assign_automatically(
     actor: Actor,
     routing: SourceRouting | None = None,
     now: datetime | None = None,
+    candidates: list[Candidate] | None = None,
 ) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
+
+    ``candidates``: the source's, already read in this transaction (``source_with_candidates``).
 
     ``routing`` (read here when not given) decides first: a paused source distributes
     nothing, and with ``sticky_days`` the lead's recent operator is preferred while
@@ -469,7 +488,8 @@ def assign_automatically(
     else:
         preferred = preferred_operator(session, contact, routing.sticky_days)
         timed_out = timed_out_operators(session, contact, trigger)
-        decision = _pick_and_lock(session, contact.source_id, preferred, rng or _default_rng, timed_out, now)
+        rng = rng or _default_rng
+        decision = _pick_and_lock(session, contact, preferred, rng, timed_out, now, candidates)
     _set_operator(contact, decision.operator_id)
     session.add(contact)
     session.flush()
@@ -499,28 +519,38 @@ def timed_out_operators(session, contact: Contact, trigger: str) -> frozenset[in
 
 
 def _pick_and_lock(
-    session, source_id: int, preferred: int | None, rng: random.Random, timed_out: frozenset[int],
-    now: datetime | None,
+    session, contact: Contact, preferred: int | None, rng: random.Random, timed_out: frozenset[int],
+    now: datetime | None, candidates: list[Candidate] | None,
 ) -> Decision:
     for _ in range(MAX_PICK_ATTEMPTS):
-        decision = decide(load_candidates(session, source_id, timed_out, now), rng, preferred)
-        if decision.operator_id is None or _lock_if_room(session, decision.operator_id):
+        if candidates is None:
+            candidates = load_candidates(session, contact.source_id, timed_out, now)
+        decision = decide(candidates, rng, preferred)
+        if decision.operator_id is None or _lock_if_room(session, decision.operator_id, contact.operator_id):
             return decision
+        candidates = None  # the pick filled up meanwhile: read them again
     # Every pick filled up under us: the contact waits.
     return Decision(None, "none", decision.candidates, None, preferred)
 
 
-def _lock_if_room(session, operator_id: int) -> bool:
-    """Lock the operator and keep the lock only if it may take one more contact now."""
+def _lock_if_room(session, operator_id: int, moving_from: int | None) -> bool:
+    """Lock the operator and keep the lock only if it may take one more contact now.
+
+    ``moving_from``: the contact's operator so far, locked with it (see ``_lock_operators``).
+    """
     if not _row_locks_supported(session):
-        # The candidates were counted inside this write transaction, which on SQLite
+        # The candidates' loads were read inside this write transaction, which on SQLite
         # holds the database's only write lock (BEGIN IMMEDIATE): nobody can have
-        # changed them since, so a second count would find the same. (Were it a read
+        # changed them since, so reading them again would find the same. (Were it a read
         # transaction, SQLite would refuse its first write once another writer had
         # committed - a 503, never a stale write.)
         return True
     attempt = session.begin_nested()
-    if _has_room(session, operator_id):
+    operator = _lock_operators(session, [operator_id, moving_from]).get(operator_id)
+    room = operator is not None and has_room(
+        operator.is_active, operator.open_contacts, operator.max_active_contacts
+    )
+    if room:
         attempt.commit()  # RELEASE SAVEPOINT: the lock stays with the transaction
         return True
     attempt.rollback()  # ROLLBACK TO SAVEPOINT: the lock on the full operator goes
@@ -530,13 +560,6 @@ def _lock_if_room(session, operator_id: int) -> bool:
 def _row_locks_supported(session) -> bool:
     # SQLite has no row locks: BEGIN IMMEDIATE already serialises every writer.
     return session.get_bind().dialect.name != "sqlite"
-
-
-def _has_room(session, operator_id: int) -> bool:
-    operator = _lock_operator(session, operator_id)
-    return operator is not None and has_room(
-        operator.is_active, _count_open(session, operator_id), operator.max_active_contacts
-    )
 
 
 def assign_manually(
@@ -556,7 +579,7 @@ def assign_manually(
     """
     if not contact.is_open:
         raise AssignmentRefused("closed", "A closed contact cannot be reassigned.")
-    operator = _lock_operator(session, operator_id)
+    operator = _lock_operators(session, [operator_id, contact.operator_id]).get(operator_id)
     if operator is None:
         raise InvalidError(
             f"Operator {operator_id} does not exist.",
@@ -581,7 +604,7 @@ def _check_room_for_manual(session, operator: Operator) -> None:
         raise AssignmentRefused("absent", f"Operator {operator.name} is absent; use force to override.")
     if not schedules.on_shift(operator.schedule, now):
         raise AssignmentRefused("off_shift", f"Operator {operator.name} is off shift; use force to override.")
-    load = _count_open(session, operator.id)
+    load = operator.open_contacts
     if load >= operator.max_active_contacts:
         raise AssignmentRefused(
             "at_limit",
@@ -662,7 +685,7 @@ def operator_room(session, operator_id: int) -> int:
     operator = session.get(Operator, operator_id, populate_existing=True)
     if operator is None or not operator.is_active:
         return 0
-    return max(operator.max_active_contacts - _count_open(session, operator_id), 0)
+    return max(operator.max_active_contacts - operator.open_contacts, 0)
 
 
 def sources_of_operator(session, operator_id: int) -> list[int]:

@@ -14,14 +14,15 @@ import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import case, delete, func, null, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import aliased
 
-from webapp import distribution, leads
+from webapp import distribution, leads, webhooks
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError, TooManyError
 from webapp.models import Contact, IdempotencyKey, Lead, LeadAlias, Source
@@ -140,20 +141,36 @@ class IntakeLimited(TooManyError):
 INTAKE_WINDOW = timedelta(seconds=60)
 
 
-def _source_settings(session, source_id: int):
-    """What the intake needs of the source, in one query: that it exists, its limit and its
-    routing; on PostgreSQL the same statement takes the merge lock, shared.
+class SourceSettings(NamedTuple):
+    intake_per_minute: int | None
+    intake_limited_at: datetime | None
+    hooked: bool  # has a webhook
+    paused: bool
+    sticky_days: int
+
+
+SOURCE_SETTINGS = (
+    Source.intake_per_minute, Source.intake_limited_at, Source.webhook_url.is_not(None),
+    *distribution.ROUTING_COLUMNS,
+)
+
+
+def _source_and_candidates(session, source_id: int):
+    """What the intake needs of the source, in one query: its limit, routing and candidates;
+    on PostgreSQL the same statement takes the merge lock, shared.
 
     Shared with every other intake, exclusive for a merge (``leads.MERGE_LOCK_KEY``): the
     lead upsert after it never runs beside a merge, and no statement is added per POST.
-    Not session.get(Source): that would load every weight and operator of the source.
     """
-    query = select(
-        Source.intake_per_minute, Source.intake_limited_at, *distribution.ROUTING_COLUMNS
-    ).where(Source.id == source_id)
+    columns = SOURCE_SETTINGS
     if session.get_bind().dialect.name == "postgresql":
-        query = query.add_columns(func.pg_advisory_xact_lock_shared(leads.MERGE_LOCK_KEY))
-    return session.execute(query).first()
+        # A subquery of its own: taken once, not once per candidate row.
+        merge_lock = select(func.pg_advisory_xact_lock_shared(leads.MERGE_LOCK_KEY)).scalar_subquery()
+        columns = (*columns, merge_lock)
+    settings, candidates = distribution.source_with_candidates(session, source_id, columns)
+    if settings is None:
+        return None, candidates
+    return SourceSettings(*settings[: len(SOURCE_SETTINGS)]), candidates
 
 
 def normalised(fields: ContactFields, phone_region: str) -> ContactFields:
@@ -209,13 +226,14 @@ def receive_contact(
     be is a 422 naming ``phone`` and stores nothing.
     """
     fields = normalised(fields, phone_region)
-    settings = _source_settings(session, fields.source_id)
+    settings, candidates = _source_and_candidates(session, fields.source_id)
     if settings is None:
         raise InvalidError(
             f"Source {fields.source_id} does not exist.",
             [{"field": "source_id", "message": "no source with this id"}],
         )
     per_minute, limited_at = settings.intake_per_minute, settings.intake_limited_at
+    webhooks.note_source(session, fields.source_id, settings.hooked)
     routing = distribution.SourceRouting(settings.paused, settings.sticky_days)
     if per_minute is not None:
         _check_intake_limit(session, fields.source_id, per_minute, limited_at)
@@ -223,7 +241,7 @@ def receive_contact(
     contact = Contact(lead_id=lead.id, source_id=fields.source_id, message=fields.message, status="new")
     # Picked before the contact is written, so one INSERT already carries its operator.
     distribution.assign_automatically(
-        session, contact, rng, trigger="intake", actor=actor, routing=routing
+        session, contact, rng, trigger="intake", actor=actor, routing=routing, candidates=candidates
     )
     # Only once the contact is in the session: a flush on the way (PostgreSQL's savepoint)
     # would otherwise meet it in lead.contacts and refuse it. The response shows the lead

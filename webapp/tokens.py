@@ -67,8 +67,10 @@ def revoke_token(session, token_id: int) -> ApiToken:
 def authenticate(session, token: str) -> TokenIdentity | None:
     """The identity behind a bearer token, or None for an unknown or revoked one."""
     row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-    ).scalar_one_or_none()
+        select(ApiToken.id, ApiToken.name, ApiToken.is_admin, ApiToken.source_id, ApiToken.revoked_at,
+               ApiToken.last_used_at)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     stale = row.last_used_at is None or utcnow() - row.last_used_at > LAST_USED_RESOLUTION

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from standardwebhooks import Webhook
 
 from webapp.clock import utcnow
-from webapp.database import write_transaction
+from webapp.database import real_session, write_transaction
 from webapp.directory import get_existing
 from webapp.errors import InvalidError
 from webapp.models import Contact, Lead, Source, WebhookEvent
@@ -134,17 +134,41 @@ def _contact_events(session) -> list[tuple[Contact, str]]:
     return sorted(found, key=lambda item: (item[0].id, CONTACT_EVENTS.index(item[1])))
 
 
+# session.info key: (the transaction, {source id: has a webhook}) as the caller read them.
+_KNOWN_HOOKS = "webhooks.known_hooks"
+
+
+def note_source(session, source_id: int, has_webhook: bool) -> None:
+    """Tell the outbox whether the source has a webhook, as the caller read it in this transaction.
+
+    The intake reads its source anyway: this saves the outbox a query of its own per contact.
+    """
+    session = real_session(session)
+    transaction = session.get_transaction()
+    known = session.info.get(_KNOWN_HOOKS)
+    if known is None or known[0] is not transaction:
+        known = session.info[_KNOWN_HOOKS] = (transaction, {})
+    known[1][source_id] = has_webhook
+
+
+def _hooked_sources(session, source_ids: set[int]) -> set[int]:
+    known = session.info.get(_KNOWN_HOOKS)
+    known = known[1] if known is not None and known[0] is session.get_transaction() else {}
+    hooked = {source_id for source_id in source_ids if known.get(source_id)}
+    unknown = source_ids - known.keys()
+    if unknown:
+        hooked.update(session.connection().execute(
+            select(Source.id).where(Source.id.in_(unknown), Source.webhook_url.is_not(None))
+        ).scalars())
+    return hooked
+
+
 def _record_events(session, _flush_context) -> None:
     changes = _contact_events(session)
     if not changes:
         return
     connection = session.connection()
-    source_ids = {contact.source_id for contact, _type in changes}
-    hooked = set(
-        connection.execute(
-            select(Source.id).where(Source.id.in_(source_ids), Source.webhook_url.is_not(None))
-        ).scalars()
-    )
+    hooked = _hooked_sources(session, {contact.source_id for contact, _type in changes})
     rows = [_event_row(session, contact, kind) for contact, kind in changes if contact.source_id in hooked]
     if rows:
         connection.execute(insert(WebhookEvent), rows)

@@ -10,6 +10,7 @@ import pytest
 
 from tests.builders import make_operator, make_source, make_token
 from tests.concurrency.harness import Call
+from webapp import create_app
 from webapp.extensions import db
 
 # Ten operators, limits 5..50 (275 in all), weights 1..10 on one source.
@@ -19,6 +20,17 @@ CAPACITY = sum(LIMITS)
 # Settings of every server the load tests start (a fixed key: workers must agree).
 SERVER_ENV = {"SECRET_KEY": "concurrency-tests"}
 CONTACTS_PATH = "/api/v1/contacts/"
+
+
+@pytest.fixture(autouse=True)
+def counts_match_after_the_load(database_url):
+    """Every load ends with `flask check`: no operator's stored open-contact count drifted."""
+    yield
+    checker = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "check"})
+    result = checker.test_cli_runner().invoke(args=["check"])
+    with checker.app_context():
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
 
 
 @dataclass(frozen=True)

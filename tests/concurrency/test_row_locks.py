@@ -43,9 +43,9 @@ def test_a_full_operator_is_unlocked_before_the_next_pick(app, database_url):
     make_contact(source)  # fills `full`
 
     with pytest.raises(RolledBack), write_transaction(db.session):
-        assert distribution._lock_if_room(db.session, full.id) is False
+        assert distribution._lock_if_room(db.session, full.id, None) is False
         assert lockable_by_another_transaction(database_url, full.id)  # released before re-picking
-        assert distribution._lock_if_room(db.session, roomy.id) is True
+        assert distribution._lock_if_room(db.session, roomy.id, None) is True
         assert not lockable_by_another_transaction(database_url, roomy.id)  # kept until commit
         raise RolledBack
     assert lockable_by_another_transaction(database_url, roomy.id)

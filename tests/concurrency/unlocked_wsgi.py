@@ -18,9 +18,9 @@ import functools
 import os
 import time
 
-from flask import g
+from flask import request
 
-from webapp import create_app, distribution
+from webapp import create_app, distribution, tokens
 from webapp.clock import utcnow
 from webapp.extensions import db
 
@@ -40,8 +40,10 @@ def _write_stale_pick(session, contact, rng=None, **_record_details):
 def _pick_before_writing(view):
     @functools.wraps(view)  # keeps what the view declares (bots may call it)
     def unlocked_view(*args, **kwargs):
-        source_id = g.api_identity.source_id  # the load is sent with a bot token
-        if source_id is not None:
+        bearer = request.headers["Authorization"].partition(" ")[2]
+        identity = tokens.authenticate(db.session, bearer)  # the load is sent with a bot token
+        if identity is not None and identity.source_id is not None:
+            source_id = identity.source_id
             candidates = distribution.load_candidates(db.session, source_id)
             _stale_pick["operator_id"] = distribution.choose_operator(candidates, distribution._default_rng)
             db.session.commit()  # end the read transaction: the write starts later, with stale loads

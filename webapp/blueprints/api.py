@@ -52,6 +52,8 @@ from webapp.api_schemas import (
 )
 from webapp.blueprints.api_requests import (
     api_actor,
+    authenticate_in_transaction,
+    authenticates_in_its_transaction,
     existing,
     idempotency_key,
     if_match,
@@ -426,12 +428,15 @@ def _contact_fields(fields: ContactCreate) -> intake.ContactFields:
         )
     },
 )
+@authenticates_in_its_transaction
 def create_contact():
     """Store a contact from a bot; the distribution picks its operator."""
-    key = idempotency_key()
-    fields, raw = parse_body(ContactCreate)
     try:
-        stored = _receive(fields, raw, key)
+        with write_transaction(db.session):
+            authenticate_in_transaction()
+            key = idempotency_key()
+            fields, raw = parse_body(ContactCreate)
+            stored = _receive(fields, raw, key)
     except intake.IntakeLimited as limited:
         if not limited.noted_recently:
             with write_transaction(db.session):
@@ -448,18 +453,17 @@ def create_contact():
 
 
 def _receive(fields: ContactCreate, raw: dict, key: str | None) -> intake.StoredResponse:
-    with write_transaction(db.session):
-        return intake.receive_contact_once(
-            db.session,
-            _contact_fields(fields),
-            lambda contact: json.dumps(_contact_out(contact)),
-            token_id=g.api_identity.token_id,
-            idempotency_key=key,
-            fingerprint=intake.body_fingerprint(raw),
-            ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
-            actor=api_actor(),
-            phone_region=current_app.config["PHONE_REGION"],
-        )
+    return intake.receive_contact_once(
+        db.session,
+        _contact_fields(fields),
+        lambda contact: json.dumps(_contact_out(contact)),
+        token_id=g.api_identity.token_id,
+        idempotency_key=key,
+        fingerprint=intake.body_fingerprint(raw),
+        ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
+        actor=api_actor(),
+        phone_region=current_app.config["PHONE_REGION"],
+    )
 
 
 @bp.get("/contacts", strict_slashes=False)
