@@ -2,7 +2,7 @@
 one cheap statement whether anything it shows changed (webapp/queries/changes.py)
 
 Revision ID: 0015_board_changes
-Revises: 0013_weight_plans
+Revises: 0014_open_contacts
 Create Date: 2026-12-03 11:30:00
 
 SQLite: a counter per table. Writers are serialised, so an AFTER trigger that sets the
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0015_board_changes'
-down_revision = '0013_weight_plans'
+down_revision = '0014_open_contacts'
 branch_labels = None
 depends_on = None
 
