@@ -82,9 +82,7 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
         "external_id": fields.external_id, "email": fields.email, "phone": fields.phone,
         "name": fields.name, "source_id": fields.source_id, "created_at": utcnow(),
     }
-    return session.scalars(
-        select(Lead).from_statement(statement), parameters, execution_options={"populate_existing": True}
-    ).one()
+    return session.scalars(statement, parameters, execution_options={"populate_existing": True}).one()
 
 
 def _lead_upsert(confined_to_source: bool):
@@ -103,7 +101,7 @@ def _lead_upsert(confined_to_source: bool):
             overwrite = f"CASE WHEN {only_this_source} THEN {overwrite} ELSE {fill} END"
         updates.append(f"{column} = {overwrite}")
     updates.append(f"sole_source_id = CASE WHEN {only_this_source} THEN leads.sole_source_id END")
-    return text(f"""
+    upsert = text(f"""
         INSERT INTO leads (external_id, email, phone, name, sole_source_id, created_at)
         VALUES (
             coalesce((SELECT survivor.external_id FROM lead_aliases
@@ -116,6 +114,7 @@ def _lead_upsert(confined_to_source: bool):
     """).bindparams(bindparam("created_at", type_=UTCDateTime)).columns(
         Lead.id, Lead.external_id, Lead.email, Lead.phone, Lead.name, Lead.sole_source_id, Lead.created_at
     )
+    return select(Lead).from_statement(upsert)
 
 
 _LEAD_UPSERT = _lead_upsert(confined_to_source=False)
