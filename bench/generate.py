@@ -205,13 +205,14 @@ def _counted_after(connection):
 @contextmanager
 def _indexes_rebuilt_after(connection, table: str):
     """SQLite: drop the table's plain indexes, load, then create them again from their own DDL
-    (one sorted build instead of a million random inserts). Unique indexes stay in place."""
+    (one sorted build instead of a million random inserts). Unique indexes stay in place, and
+    so does ``change_seq``'s: the insert trigger reads its maximum for every row (migration 0015)."""
     if connection.dialect.name != "sqlite":
         yield
         return
     indexes = connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
-        "AND sql NOT LIKE 'CREATE UNIQUE%'",
+        "AND sql NOT LIKE 'CREATE UNIQUE%' AND name NOT LIKE '%change_seq'",
         (table,),
     ).all()
     for name, _sql in indexes:
@@ -416,9 +417,12 @@ if __name__ == "__main__":
     main()
 
 
-def add_history(database_url: str, source_id: int, contacts: int, *, seed: int = 11) -> None:
+def add_history(
+    database_url: str, source_id: int, contacts: int, *, seed: int = 11, all_open: bool = False
+) -> None:
     """Earlier contacts (each with a lead of its own) on one source, spread over its weighted
-    operators and within their limits: the history that must not change an intake's cost."""
+    operators and within their limits: the history that must not change an intake's cost.
+    With `all_open`, every one is still open (in progress): a load the operators hold."""
     rng = random.Random(seed)
     engine = create_engine(database_url)
     stamp = _timestamp_writer(engine.dialect.name)
@@ -450,16 +454,16 @@ def add_history(database_url: str, source_id: int, contacts: int, *, seed: int =
             connection,
             "contacts",
             ("lead_id", "source_id", "operator_id", "status", "created_at", "assigned_at", "closed_at"),
-            _history_rows(lead_ids, source_id, operators, stamp, start, rng),
+            _history_rows(lead_ids, source_id, operators, stamp, start, rng, all_open),
         )
     engine.dispose()
 
 
-def _history_rows(lead_ids, source_id, operators, stamp, start, rng):
+def _history_rows(lead_ids, source_id, operators, stamp, start, rng, all_open=False):
     load = [0] * len(operators)
     for number, lead_id in enumerate(lead_ids):
         index = number % len(operators)
-        status = _status(rng)
+        status = "in_progress" if all_open else _status(rng)
         if status != "closed" and load[index] >= operators[index][1]:
             status = "closed"
         load[index] += status != "closed"

@@ -48,6 +48,7 @@ class Plan:
     pick_sizes: tuple[int, ...] = (10, 100, 1000, 10_000)
     pick_weights: tuple[int, ...] = (1_000_000, 1)
     pick_seconds: float = 1.0
+    pick_held: int = 100_000
     statement_operators: int = 1000
     statement_history: int = 5000
     profile_requests: int = 300
@@ -75,6 +76,7 @@ QUICK = Plan(
     pick_sizes=(10, 50),
     pick_weights=(1_000_000,),
     pick_seconds=0.5,
+    pick_held=500,
     statement_operators=50,
     statement_history=50,
     profile_requests=10,
@@ -122,6 +124,7 @@ def throughput_and_pick(plan: Plan, workdir: Path, factories: dict | None = None
                 tool=plan.tool,
                 weight_sizes=plan.pick_weights,
                 rounds=plan.rounds,
+                held=plan.pick_held,
             )
     return server_runs, picks, statements
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from dataclasses import dataclass, field
+
+from sqlalchemy import create_engine, text
 
 from bench.databases import DatabaseFactory, seed_intake
 from bench.load import LoadResult, run_load
@@ -20,8 +24,26 @@ ENDPOINTS = (
 )
 # What the per-source features cost: the same intake to a second source that has them all on.
 # The intake limit is the contract's highest (100,000 a minute): counted on every POST, never
-# reached at these rates. Features of later versions join this set as they land.
-EVERY_FEATURE = {"sticky_days": 30, "intake_per_minute": 100_000, "wait_target_minutes": 60}
+# reached at these rates. The response timeout only schedules work for the worker; the webhook
+# (to a port nobody listens on: no worker runs here) writes the outbox rows of every change.
+EVERY_FEATURE = {
+    "sticky_days": 30,
+    "intake_per_minute": 100_000,
+    "wait_target_minutes": 60,
+    "response_timeout_minutes": 30,
+}
+WEBHOOK_URL = "http://127.0.0.1:9/hook"
+
+
+def _add_webhook(database_url: str, source_id: int) -> None:
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()  # made for the run, never kept
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE sources SET webhook_url = :url, webhook_secret = :secret WHERE id = :id"),
+            {"url": WEBHOOK_URL, "secret": secret, "id": source_id},
+        )
+    engine.dispose()
 
 
 @dataclass
@@ -45,6 +67,7 @@ def measure_server(
     url = factory.new_migrated(f"bench_intake_w{workers}")
     default = seed_intake(url, operators=10)
     featured = seed_intake(url, operators=10, name="Featured", settings=EVERY_FEATURE)
+    _add_webhook(url, featured.source_id)
     run = ServerRun(factory.backend, workers)
 
     def load(name, path, concurrency, duration):

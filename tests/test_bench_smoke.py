@@ -65,7 +65,7 @@ def test_quick_bench_runs_every_section_and_writes_the_report(factory, tmp_path)
         assert heading in text
     results = [result for server in outcome.data["server_runs"] for result in server.results.values()]
     results += [pick.result for runs in outcome.data["picks"].values() for pick in runs]
-    assert len(results) == 4 + 1  # two floors, intake, intake with every feature on; one pick
+    assert len(results) == 4 + 2  # two floors, intake, intake with every feature on; one pick, one held
     assert all(result.requests > 0 and result.errors == 0 for result in results)
     assert all(server.worker_rss_kib for server in outcome.data["server_runs"])
     [(cases, _log)] = outcome.data["statements"].values()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, bindparam, insert, select
 
 from webapp import schedules
 from webapp.clock import utcnow
@@ -34,6 +34,7 @@ from webapp.models import (
     OperatorAbsence,
     OperatorSourceWeight,
     Source,
+    UTCDateTime,
     unassigned_open_contacts,
 )
 
@@ -278,61 +279,66 @@ def load_candidates_by_source(
 ) -> dict[int, list[Candidate]]:
     """``load_candidates`` for several sources in one query (pages that explain many sources)."""
     now = now or utcnow()
-    rows = session.connection().execute(
-        select(OperatorSourceWeight.source_id, *_candidate_columns(now))
-        .join(
-            OperatorSourceWeight,
-            and_(
-                OperatorSourceWeight.operator_id == Operator.id,
-                OperatorSourceWeight.source_id.in_(source_ids),
-            ),
-        )
-        .where(OperatorSourceWeight.weight > 0)
-        .order_by(Operator.id)
-    ).all()
+    rows = session.connection().execute(_CANDIDATES_BY_SOURCE, {"source_ids": list(source_ids), "now": now})
     by_source: dict[int, list[Candidate]] = {}
     for source_id, *candidate in rows:
         by_source.setdefault(source_id, []).append(_candidate(candidate, timed_out, now))
     return by_source
 
 
-def source_with_candidates(session, source_id: int, source_columns: Sequence, now: datetime | None = None):
-    """(the source's ``source_columns``, its candidates) in one query; (None, []) without the source.
+def source_with_candidates_query(source_columns: Sequence):
+    """The query of ``source_with_candidates``: built once by its caller, run with parameters."""
+    weighted = OperatorSourceWeight.__table__.join(Operator, OperatorSourceWeight.operator_id == Operator.id)
+    return (
+        select(*source_columns, *_CANDIDATE_COLUMNS)
+        .select_from(Source)
+        .outerjoin(weighted, and_(OperatorSourceWeight.source_id == Source.id,
+                                  OperatorSourceWeight.weight > 0))
+        .where(Source.id == bindparam("source_id"))
+        .order_by(Operator.id)
+    )
+
+
+def source_with_candidates(session, query, source_id: int, now: datetime | None = None):
+    """(the source's columns of ``query``, its candidates) in one query; (None, []) without the source.
 
     For the intake, which needs both: a statement fewer per contact than reading them apart.
     """
     now = now or utcnow()
-    weighted = OperatorSourceWeight.__table__.join(Operator, OperatorSourceWeight.operator_id == Operator.id)
-    query = (
-        select(*source_columns, *_candidate_columns(now))
-        .select_from(Source)
-        .outerjoin(weighted, and_(OperatorSourceWeight.source_id == Source.id,
-                                  OperatorSourceWeight.weight > 0))
-        .where(Source.id == source_id)
-        .order_by(Operator.id)
-    )
-    rows = session.execute(query).all()
+    rows = session.connection().execute(query, {"source_id": source_id, "now": now}).all()
     if not rows:
         return None, []
-    width = len(source_columns)
+    width = len(rows[0]) - len(_CANDIDATE_COLUMNS)
     candidates = [_candidate(row[width:], frozenset(), now) for row in rows if row[width] is not None]
     return rows[0][:width], candidates
 
 
-def _candidate_columns(now: datetime) -> tuple:
+# Built once, run with parameters: building a statement costs more than running this one.
+_NOW = bindparam("now", type_=UTCDateTime)
+_CANDIDATE_COLUMNS = (
+    Operator.id,
+    OperatorSourceWeight.weight,
+    Operator.status,
+    Operator.max_active_contacts,
+    Operator.open_contacts,
+    Operator.schedule,
     # Uncorrelated: the absent operators are found once, not looked up again for each candidate.
-    absent_now = select(OperatorAbsence.operator_id).where(
-        OperatorAbsence.start <= now, OperatorAbsence.end > now
+    Operator.id.in_(
+        select(OperatorAbsence.operator_id).where(OperatorAbsence.start <= _NOW, OperatorAbsence.end > _NOW)
+    ),
+)
+_CANDIDATES_BY_SOURCE = (
+    select(OperatorSourceWeight.source_id, *_CANDIDATE_COLUMNS)
+    .join(
+        OperatorSourceWeight,
+        and_(
+            OperatorSourceWeight.operator_id == Operator.id,
+            OperatorSourceWeight.source_id.in_(bindparam("source_ids", expanding=True)),
+        ),
     )
-    return (
-        Operator.id,
-        OperatorSourceWeight.weight,
-        Operator.status,
-        Operator.max_active_contacts,
-        Operator.open_contacts,
-        Operator.schedule,
-        Operator.id.in_(absent_now),
-    )
+    .where(OperatorSourceWeight.weight > 0)
+    .order_by(Operator.id)
+)
 
 
 def _candidate(row, timed_out: frozenset[int], now: datetime) -> Candidate:
@@ -393,24 +399,29 @@ def _record(session, contact: Contact, from_operator_id, *, trigger, rule, actor
             forced=False, reason=None, decision: Decision | None = None) -> None:
     """Write the assignment record of a change, in the transaction of the change (one INSERT)."""
     draw = decision.draw if decision is not None else None
-    session.execute(
-        insert(Assignment).values(
-            contact_id=contact.id,
-            at=utcnow(),
-            trigger=trigger,
-            rule=rule,
-            actor_kind=actor.kind,
-            actor_name=actor.name,
-            from_operator_id=from_operator_id,
-            operator_id=contact.operator_id,
-            forced=forced,
-            reason=reason,
-            candidates=[_candidate_record(c) for c in decision.candidates] if decision is not None else [],
-            draw_point=draw.point if draw is not None else None,
-            draw_total=draw.total if draw is not None else None,
-            preferred_operator_id=decision.preferred_operator_id if decision is not None else None,
-        )
+    # Core, with the values as parameters: no statement is built per change.
+    session.connection().execute(
+        _INSERT_ASSIGNMENT,
+        {
+            "contact_id": contact.id,
+            "at": utcnow(),
+            "trigger": trigger,
+            "rule": rule,
+            "actor_kind": actor.kind,
+            "actor_name": actor.name,
+            "from_operator_id": from_operator_id,
+            "operator_id": contact.operator_id,
+            "forced": forced,
+            "reason": reason,
+            "candidates": [_candidate_record(c) for c in decision.candidates] if decision is not None else [],
+            "draw_point": draw.point if draw is not None else None,
+            "draw_total": draw.total if draw is not None else None,
+            "preferred_operator_id": decision.preferred_operator_id if decision is not None else None,
+        },
     )
+
+
+_INSERT_ASSIGNMENT = insert(Assignment.__table__)
 
 
 class SourceRouting(NamedTuple):

@@ -80,4 +80,4 @@ def init_i18n(app) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["DEFAULT_TIMEZONE"]
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(localtime=localtime, localday=localday, number=number, percent=percent)
-    app.jinja_env.globals.update(languages=LANGUAGES, get_locale=get_locale)
+    app.jinja_env.globals.update(languages=LANGUAGES, get_locale=get_locale, get_timezone=get_timezone)

@@ -17,15 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import case, delete, func, null, select, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import aliased
 
 from webapp import distribution, leads, webhooks
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError, TooManyError
-from webapp.models import Contact, IdempotencyKey, Lead, LeadAlias, Source
+from webapp.models import Contact, IdempotencyKey, Lead, Source, UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -78,52 +77,48 @@ def find_or_create_lead(session, fields: ContactFields) -> Lead:
     An external_id merged into another lead is an alias: the statement writes the
     survivor's external_id instead, so it conflicts with (and updates) the survivor.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Lead).values(
-        external_id=func.coalesce(_survivor_external_id(fields.external_id), fields.external_id),
-        email=fields.email,
-        phone=fields.phone,
-        name=fields.name,
-        sole_source_id=fields.source_id,
-        created_at=utcnow(),
-    )
-    incoming = statement.excluded
+    statement = _LEAD_UPSERT_CONFINED if fields.confined_to_source else _LEAD_UPSERT
+    parameters = {
+        "external_id": fields.external_id, "email": fields.email, "phone": fields.phone,
+        "name": fields.name, "source_id": fields.source_id, "created_at": utcnow(),
+    }
+    return session.scalars(statement, parameters, execution_options={"populate_existing": True}).one()
+
+
+def _lead_upsert(confined_to_source: bool):
+    """The upsert as SQL text, the same on SQLite and PostgreSQL.
+
+    Text because SQLAlchemy cannot cache the compiled form of an ON CONFLICT DO UPDATE
+    (it compiled it anew on every POST); a text statement is compiled once.
+    """
     # Every earlier contact of the lead came through this contact's source (false when NULL).
-    only_this_source = Lead.sole_source_id == incoming.sole_source_id
-    overwrite_when = only_this_source if fields.confined_to_source else None
-    statement = statement.on_conflict_do_update(
-        index_elements=["external_id"],
-        set_=_customer_updates(incoming, overwrite_when)
-        | {"sole_source_id": case((only_this_source, Lead.sole_source_id), else_=null())},
+    only_this_source = "leads.sole_source_id = excluded.sole_source_id"
+    updates = []
+    for column in CUSTOMER_FIELDS:  # a given value replaces the stored one; an absent one never erases
+        overwrite = f"coalesce(excluded.{column}, leads.{column})"
+        if confined_to_source:  # only on a lead of this source alone; else it fills an empty one
+            fill = f"coalesce(leads.{column}, excluded.{column})"
+            overwrite = f"CASE WHEN {only_this_source} THEN {overwrite} ELSE {fill} END"
+        updates.append(f"{column} = {overwrite}")
+    updates.append(f"sole_source_id = CASE WHEN {only_this_source} THEN leads.sole_source_id END")
+    upsert = text(f"""
+        INSERT INTO leads (external_id, email, phone, name, sole_source_id, created_at)
+        VALUES (
+            coalesce((SELECT survivor.external_id FROM lead_aliases
+                      JOIN leads AS survivor ON survivor.id = lead_aliases.lead_id
+                      WHERE lead_aliases.external_id = :external_id), :external_id),
+            :email, :phone, :name, :source_id, :created_at)
+        ON CONFLICT (external_id) DO UPDATE SET {", ".join(updates)}
+        RETURNING leads.id, leads.external_id, leads.email, leads.phone, leads.name, leads.sole_source_id,
+                  leads.created_at
+    """).bindparams(bindparam("created_at", type_=UTCDateTime)).columns(
+        Lead.id, Lead.external_id, Lead.email, Lead.phone, Lead.name, Lead.sole_source_id, Lead.created_at
     )
-    return session.scalars(
-        statement.returning(Lead), execution_options={"populate_existing": True}
-    ).one()
+    return select(Lead).from_statement(upsert)
 
 
-def _survivor_external_id(external_id: str):
-    """The external_id of the lead ``external_id`` was merged into (NULL when it is no alias)."""
-    survivor = aliased(Lead)
-    return (
-        select(survivor.external_id)
-        .join(LeadAlias, LeadAlias.lead_id == survivor.id)
-        .where(LeadAlias.external_id == external_id)
-        .scalar_subquery()
-    )
-
-
-def _customer_updates(incoming, overwrite_when) -> dict:
-    """SET of the customer fields: a given value replaces the stored one (always, or only
-    when ``overwrite_when`` holds, else it fills an empty one); an absent one never erases."""
-    updates = {}
-    for column in CUSTOMER_FIELDS:
-        given, stored = incoming[column], getattr(Lead, column)
-        overwrite = func.coalesce(given, stored)
-        if overwrite_when is None:
-            updates[column] = overwrite
-        else:
-            updates[column] = case((overwrite_when, overwrite), else_=func.coalesce(stored, given))
-    return updates
+_LEAD_UPSERT = _lead_upsert(confined_to_source=False)
+_LEAD_UPSERT_CONFINED = _lead_upsert(confined_to_source=True)
 
 
 class IntakeLimited(TooManyError):
@@ -155,19 +150,20 @@ SOURCE_SETTINGS = (
 )
 
 
-def _source_and_candidates(session, source_id: int):
-    """What the intake needs of the source, in one query: its limit, routing and candidates;
-    on PostgreSQL the same statement takes the merge lock, shared.
+# What the intake needs of the source, in one query: its limit, routing and candidates; on
+# PostgreSQL the same statement takes the merge lock, shared - with every other intake,
+# exclusive for a merge (``leads.MERGE_LOCK_KEY``): the lead upsert after it never runs beside
+# a merge, and no statement is added per POST. In a subquery: taken once, not once per candidate.
+_MERGE_LOCK = select(func.pg_advisory_xact_lock_shared(leads.MERGE_LOCK_KEY)).scalar_subquery()
+_SOURCE_QUERIES = {
+    "sqlite": distribution.source_with_candidates_query(SOURCE_SETTINGS),
+    "postgresql": distribution.source_with_candidates_query((*SOURCE_SETTINGS, _MERGE_LOCK)),
+}
 
-    Shared with every other intake, exclusive for a merge (``leads.MERGE_LOCK_KEY``): the
-    lead upsert after it never runs beside a merge, and no statement is added per POST.
-    """
-    columns = SOURCE_SETTINGS
-    if session.get_bind().dialect.name == "postgresql":
-        # A subquery of its own: taken once, not once per candidate row.
-        merge_lock = select(func.pg_advisory_xact_lock_shared(leads.MERGE_LOCK_KEY)).scalar_subquery()
-        columns = (*columns, merge_lock)
-    settings, candidates = distribution.source_with_candidates(session, source_id, columns)
+
+def _source_and_candidates(session, source_id: int):
+    query = _SOURCE_QUERIES[session.get_bind().dialect.name]
+    settings, candidates = distribution.source_with_candidates(session, query, source_id)
     if settings is None:
         return None, candidates
     return SourceSettings(*settings[: len(SOURCE_SETTINGS)]), candidates

@@ -75,6 +75,17 @@ class UniqueNameMixin:
         return name
 
 
+class ChangeSeqMixin:
+    """``change_seq``: grows with every committed change of the row the board shows, kept by
+    the database's triggers (migration 0015), never by the application.
+
+    On SQLite the table's max + 1; on PostgreSQL the id of the transaction that made the
+    change. ``webapp/queries/changes.py`` reads it: has anything the board shows changed?
+    """
+
+    change_seq: Mapped[int] = mapped_column(BigInteger, server_default="0", index=True)
+
+
 class Lead(db.Model):
     __tablename__ = "leads"
 
@@ -131,7 +142,7 @@ class LeadMerge(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Operator(UniqueNameMixin, db.Model):
+class Operator(UniqueNameMixin, ChangeSeqMixin, db.Model):
     __tablename__ = "operators"
     __table_args__ = (
         CheckConstraint(_in("status", OPERATOR_STATUSES), name="status"),
@@ -167,7 +178,7 @@ class OperatorAbsence(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Source(UniqueNameMixin, db.Model):
+class Source(UniqueNameMixin, ChangeSeqMixin, db.Model):
     __tablename__ = "sources"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -217,7 +228,7 @@ class OperatorSourceWeight(db.Model):
     operator: Mapped[Operator] = relationship(lazy="joined")
 
 
-class Contact(db.Model):
+class Contact(ChangeSeqMixin, db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         CheckConstraint(_in("status", CONTACT_STATUSES), name="status"),

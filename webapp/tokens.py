@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from webapp.clock import utcnow
 from webapp.directory import get_existing
@@ -66,15 +66,18 @@ def revoke_token(session, token_id: int) -> ApiToken:
 
 def authenticate(session, token: str) -> TokenIdentity | None:
     """The identity behind a bearer token, or None for an unknown or revoked one."""
-    row = session.execute(
-        select(ApiToken.id, ApiToken.name, ApiToken.is_admin, ApiToken.source_id, ApiToken.revoked_at,
-               ApiToken.last_used_at)
-        .where(ApiToken.token_hash == hash_token(token))
-    ).first()
+    row = session.connection().execute(_TOKEN_BY_HASH, {"token_hash": hash_token(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
     stale = row.last_used_at is None or utcnow() - row.last_used_at > LAST_USED_RESOLUTION
     return TokenIdentity(row.id, row.name, row.is_admin, row.source_id, use_unrecorded=stale)
+
+
+# Built once: every API call runs it.
+_TOKEN_BY_HASH = select(
+    ApiToken.id, ApiToken.name, ApiToken.is_admin, ApiToken.source_id, ApiToken.revoked_at,
+    ApiToken.last_used_at,
+).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
 def record_use(session, token_id: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from tests.builders import make_contact, make_operator, make_source
-from webapp import distribution
+from webapp import contacts, distribution
 from webapp.database import write_transaction
 from webapp.extensions import db
 
@@ -49,3 +51,42 @@ def test_a_full_operator_is_unlocked_before_the_next_pick(app, database_url):
         assert not lockable_by_another_transaction(database_url, roomy.id)  # kept until commit
         raise RolledBack
     assert lockable_by_another_transaction(database_url, roomy.id)
+
+
+def test_moves_in_opposite_directions_never_deadlock(app, database_url):
+    """Moving a contact from A to B lowers A's count under A's lock: two managers moving contacts
+    A→B and B→A at the same moment would each hold one lock and wait for the other (PostgreSQL
+    then aborts one: a 503) unless both take the two locks in the same order."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no row locks: BEGIN IMMEDIATE serialises writers")
+    anna, boris = make_operator(limit=1000), make_operator(limit=1000)
+    to_anna, to_boris = make_source(weights={anna: 1}), make_source(weights={boris: 1})
+    anna, boris = anna.id, boris.id
+    rounds = 40
+    held_by_anna = [make_contact(to_anna).id for _ in range(rounds)]
+    held_by_boris = [make_contact(to_boris).id for _ in range(rounds)]
+    db.session.remove()
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def move(contact_ids, operator_id):
+        with app.app_context():
+            for contact_id in contact_ids:
+                start.wait()
+                try:
+                    with write_transaction(db.session):
+                        contacts.set_operator(db.session, contact_id, operator_id, actor=distribution.SYSTEM)
+                except OperationalError as error:  # a deadlock, or a lock wait past the timeout
+                    failures.append(error)
+            db.session.remove()
+
+    movers = [threading.Thread(target=move, args=(held_by_anna, boris)),
+              threading.Thread(target=move, args=(held_by_boris, anna))]
+    for mover in movers:
+        mover.start()
+    for mover in movers:
+        mover.join()
+
+    assert failures == []
+    counts = dict(db.session.execute(text("SELECT id, open_contacts FROM operators")).all())
+    assert counts[anna] == rounds and counts[boris] == rounds

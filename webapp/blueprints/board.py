@@ -7,12 +7,23 @@ import io
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, flash, redirect, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from webapp import contacts, distribution, export, jobs, timeouts
 from webapp.api_schemas import ContactOperatorUpdate, ContactStatusUpdate
+from webapp.blueprints import board_poll
 from webapp.blueprints import contact as contact_views
 from webapp.blueprints.forms import FormErrors, domain_message, first_message, int_arg, parse_form
 from webapp.blueprints.rendering import render_page, wants_fragment
@@ -26,8 +37,8 @@ from webapp.ids import parse_int
 from webapp.models import CONTACT_STATUSES, Contact, Lead, Operator
 from webapp.presentation import CONTACT_STATUS_LABELS, age
 from webapp.queries import board as board_queries
+from webapp.queries import changes, routing
 from webapp.queries import operators as operator_queries
-from webapp.queries import routing
 from webapp.queries import sources as source_queries
 from webapp.security import dashboard_actor, staff_required
 from webapp.spreadsheet import safe_cell
@@ -100,6 +111,8 @@ def _stale_note(contact_id: int) -> str:
 
 
 def _board_context(values, seen: int | None = None, notes: dict | None = None) -> dict:
+    # Before anything is read: a change committed meanwhile makes the next poll draw it.
+    mark = changes.change_mark(db.session)
     now = utcnow()
     contact_filter = board_filter(values)
     sort = board_sort(values)
@@ -116,7 +129,7 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
         db.session, contact_filter, cursor, until_id=shown, sort=sort
     )
     args = filter_args(contact_filter, sort)
-    return {
+    context = {
         "filters": args,
         "sort": sort,
         # Each sortable column's link: its order, or the reverse when it is the order already.
@@ -145,12 +158,21 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
         # One-off messages shown in the row of the contact they are about (a lost claim).
         "notes": notes or {},
     }
+    return context | {"etag": board_poll.board_etag(mark, context)}
 
 
 @bp.get("/contacts")
 @staff_required
 def index():
-    """The board: unassigned contacts on top, then open ones; polled by htmx through the same block."""
+    """The board: unassigned contacts on top, then open ones; polled by htmx through the same block.
+
+    A poll that sends the ETag of a board still current gets 304 and no body (board_poll.py).
+    """
+    if wants_fragment() and (etag := board_poll.unchanged_etag()):
+        response = make_response("", 304)
+        response.headers["ETag"] = etag
+        response.vary.add("HX-Request")
+        return response
     seen = int_arg(request.args, "seen", minimum=0)
     context = _board_context(request.args, seen)
     if not wants_fragment():  # the filter menus are outside the polled block: the poll skips them
@@ -158,7 +180,9 @@ def index():
             "sources": source_queries.sources_by_name(db.session),
             "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
         }
-    return render_page(TEMPLATE, "board", **context)
+    response = render_page(TEMPLATE, "board", **context)
+    response.headers["ETag"] = context["etag"]
+    return response
 
 
 def _after_action(status: int = 200):

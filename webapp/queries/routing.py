@@ -46,11 +46,15 @@ def waiting_by_source(session, sources: list[Source]) -> dict[int, Waiting]:
 
 def is_overdue(contact: Contact, now: datetime) -> bool:
     """Waiting (unassigned, or assigned and still new) past its source's wait target (source loaded)."""
+    moment = overdue_from(contact)
+    return moment is not None and moment < now
+
+
+def overdue_from(contact: Contact) -> datetime | None:
+    """When the contact, waiting as it is now, is past its source's wait target; None if it never is."""
     target = contact.source.wait_target_minutes
-    if not target or not contact.is_open:
-        return False
-    waiting = contact.operator_id is None or contact.status == "new"
-    return waiting and contact.created_at < now - timedelta(minutes=target)
+    waiting = contact.is_open and (contact.operator_id is None or contact.status == "new")
+    return contact.created_at + timedelta(minutes=target) if target and waiting else None
 
 
 def waiting_targets(session) -> list[tuple[Source, Waiting]]:

@@ -44,6 +44,33 @@
     }
   });
 
+  // The board's poll sends back the ETag of the board it shows, and the server answers 304
+  // when nothing on it changed (blueprints/board_poll.py): htmx then swaps nothing
+  // (responseHandling in base.html), so focus, a selection and the "N new" bar stay as they
+  // are, and only the "updated" time moves on.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.hasAttribute("data-poll") && elt.dataset.etag && event.detail.verb === "get") {
+      event.detail.headers["If-None-Match"] = elt.dataset.etag;
+    }
+  });
+
+  function showUpdated(time, moment) {
+    var zone = time.getAttribute("data-zone");
+    time.setAttribute("datetime", moment.toISOString());
+    time.textContent = new Intl.DateTimeFormat("en-GB", {timeZone: zone, hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23"}).format(moment);
+    time.title = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+      {timeZone: zone, dateStyle: "full", timeStyle: "long"}).format(moment);
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.xhr.status !== 304 || !elt.hasAttribute("data-poll")) return;
+    var updated = elt.querySelector("time[data-zone]");
+    if (updated) showUpdated(updated, new Date());
+  });
+
   // A closed menu lets the poll resume on its next tick.
   document.addEventListener("toggle", function (event) {
     var board = event.target.closest && event.target.closest("[data-poll]");
