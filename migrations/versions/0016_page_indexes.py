@@ -2,7 +2,7 @@
 the dashboard's pages flat at any number of contacts
 
 Revision ID: 0016_page_indexes
-Revises: 0014_open_contacts
+Revises: 0015_board_changes
 Create Date: 2026-12-03 12:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016_page_indexes'
-down_revision = '0014_open_contacts'
+down_revision = '0015_board_changes'
 branch_labels = None
 depends_on = None
 
