@@ -23,8 +23,10 @@ from werkzeug.security import generate_password_hash
 from bench.databases import app_on
 from bench.servers import gunicorn, memory_kib
 from bench.statements import counting_statements
+from webapp import create_app
 
 SUPERVISOR = ("bench-supervisor", "bench-password-1")
+OPERATOR = ("bench-operator", "bench-password-2")  # the user of the sample contact's operator
 BENCH_SECRET = "bench"
 EXPORT_PATH = "/contacts/export.csv"
 # Bounds that keep `make bench` bounded even when a page or the export is slow.
@@ -35,18 +37,53 @@ EXPORT_BUDGET_SECONDS = 30.0
 @dataclass(frozen=True)
 class Page:
     label: str
-    path: str  # may name {source_id} and {lead_id}
+    # May name {source_id}, {lead_id}, {contact_id}, {operator_id}, {other_lead_id} and
+    # {deep_cursor} (see _sample_ids).
+    path: str
     htmx: bool = False
+    role: str = "supervisor"  # or "operator": the user of the sample contact's operator
 
 
+# Every page a person opens (GET), and the partials that htmx polls or loads: PAGES.md.
 PAGES = (
     Page("overview `/`", "/"),
+    Page("overview poll (`/`, HX-Request)", "/", htmx=True),
+    Page("stats `/stats` (7 days)", "/stats"),
+    Page("stats today `/stats?period=today`", "/stats?period=today"),
+    Page("stats 30 days `/stats?period=30d`", "/stats?period=30d"),
+    Page("stats of one source `/stats?source=<id>`", "/stats?source={source_id}"),
+    Page("stats CSV `/stats/export.csv`", "/stats/export.csv"),
     Page("operators `/operators`", "/operators"),
+    Page("operator page `/operators/<id>`", "/operators/{operator_id}"),
+    Page("availability `/operators/<id>/availability`", "/operators/{operator_id}/availability"),
+    Page("sources `/sources`", "/sources"),
     Page("source page `/sources/<id>`", "/sources/{source_id}"),
+    Page("try it `/sources/<id>/try`", "/sources/{source_id}/try"),
     Page("contacts `/contacts`", "/contacts"),
     Page("contacts poll partial (`/contacts`, HX-Request)", "/contacts", htmx=True),
+    Page("contacts, longest waiting first `?sort=-age`", "/contacts?sort=-age", htmx=True),
+    Page("contacts by operator `?sort=operator`", "/contacts?sort=operator", htmx=True),
+    Page("contacts by operator, reversed `?sort=-operator`", "/contacts?sort=-operator", htmx=True),
+    Page("contacts by source `?sort=source`", "/contacts?sort=source", htmx=True),
+    Page("contacts, a deep page `?before=<cursor>`", "/contacts?before={deep_cursor}", htmx=True),
+    Page("contacts of a source, new `?source=<id>&status=new`", "/contacts?source={source_id}&status=new",
+         htmx=True),
+    Page("contacts of an operator `?operator=<id>`", "/contacts?operator={operator_id}", htmx=True),
+    Page("contacts closed `?status=closed`", "/contacts?status=closed", htmx=True),
+    Page("contacts search by name `?q=Lead 2242`", "/contacts?q=Lead%202242", htmx=True),
+    Page("contacts search by phone `?q=+44 70 ...`", "/contacts?q=%2B447000002241", htmx=True),
+    Page("contacts search by email `?q=lead2243@...`", "/contacts?q=lead2243%40example.com", htmx=True),
+    Page("contacts search by number `?q=#<id>`", "/contacts?q=%23{contact_id}", htmx=True),
+    Page("assign menu `/contacts/<id>/assign` (HX-Request)", "/contacts/{contact_id}/assign", htmx=True),
+    Page("contact page `/contacts/<id>`", "/contacts/{contact_id}"),
     Page("lead page `/leads/<id>`", "/leads/{lead_id}"),
-    Page("stats `/stats`", "/stats"),
+    Page("duplicates `/leads/duplicates`", "/leads/duplicates"),
+    Page("merge, confirm `/leads/merge`", "/leads/merge?into={lead_id}&lead_id={other_lead_id}"),
+    Page("users `/users`", "/users"),
+    Page("settings `/settings`", "/settings"),
+    Page("password `/account/password`", "/account/password"),
+    Page("my contacts `/my/contacts` (operator)", "/my/contacts", role="operator"),
+    Page("my contact `/contacts/<id>` (operator)", "/contacts/{contact_id}", role="operator"),
 )
 
 
@@ -78,42 +115,64 @@ def has_route(app, path: str, method: str = "GET") -> bool:
     return route_path(app, path, method) is not None
 
 
-def ensure_supervisor(database_url: str) -> None:
-    """A supervisor to sign in as. Its hash is deliberately cheap (bench data only), so that
-    signing in costs the bench milliseconds; the login itself goes through the real form."""
+def ensure_supervisor(database_url: str, operator_id: int | None = None) -> None:
+    """A supervisor to sign in as (and the operator user of ``operator_id`` when given). Their
+    hashes are deliberately cheap (bench data only), so that signing in costs the bench
+    milliseconds; the login itself goes through the real form."""
     from webapp.extensions import db
-    from webapp.models import User
 
     with app_on(database_url):
-        if db.session.execute(select(User.id).where(User.username == SUPERVISOR[0])).first() is None:
-            password_hash = generate_password_hash(SUPERVISOR[1], method="pbkdf2:sha256:1000")
-            db.session.add(User(username=SUPERVISOR[0], password_hash=password_hash, role="supervisor"))
-            db.session.commit()
+        _ensure_user(db.session, SUPERVISOR, "supervisor")
+        if operator_id is not None:
+            _ensure_user(db.session, OPERATOR, "operator", operator_id)
 
 
-def logged_in_client(app):
+def _ensure_user(session, credentials, role: str, operator_id: int | None = None) -> None:
+    from webapp.models import User
+
+    username, password = credentials
+    if session.execute(select(User.id).where(User.username == username)).first() is None:
+        password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
+        session.add(User(username=username, password_hash=password_hash, role=role, operator_id=operator_id))
+        session.commit()
+
+
+def logged_in_client(app, credentials=SUPERVISOR):
     """A test client signed in through the real login form (CSRF is off in the bench app)."""
     client = app.test_client()
     if not has_route(app, "/login", "POST"):
         return client, "no /login route"
-    response = client.post("/login", data={"username": SUPERVISOR[0], "password": SUPERVISOR[1]})
+    response = client.post("/login", data={"username": credentials[0], "password": credentials[1]})
     if response.status_code not in (302, 303):
         return client, f"login answered {response.status_code}"
     return client, ""
 
 
 def _sample_ids(session) -> dict[str, int]:
-    from webapp.models import Contact, Source
+    """The rows the pages show: the first source; the lead with the most contacts (the heaviest
+    lead page) and a lead to merge into it; the newest open contact with an operator (it has
+    assignment records), its operator, and a cursor halfway down the open list."""
+    from webapp.models import OPEN_CONTACT_STATUSES, Contact, Lead, Source
 
     source_id = session.execute(select(func.min(Source.id))).scalar() or 1
-    # The lead with the most contacts: the heaviest lead page.
     lead_id = (
         session.execute(
             select(Contact.lead_id).group_by(Contact.lead_id).order_by(func.count().desc()).limit(1)
         ).scalar()
         or 1
     )
-    return {"source_id": source_id, "lead_id": lead_id}
+    other_lead_id = session.execute(select(func.max(Lead.id)).where(Lead.id != lead_id)).scalar() or 1
+    open_assigned = select(Contact.id, Contact.operator_id).where(
+        Contact.status.in_(OPEN_CONTACT_STATUSES), Contact.operator_id.is_not(None)
+    )
+    contact = session.execute(open_assigned.order_by(Contact.id.desc()).limit(1)).first()
+    contact_id, operator_id = contact if contact else (1, None)
+    count = session.execute(select(func.count()).select_from(open_assigned.subquery())).scalar()
+    deep = session.execute(
+        open_assigned.with_only_columns(Contact.id).order_by(Contact.id.desc()).offset(count // 2).limit(1)
+    ).scalar()
+    return {"source_id": source_id, "lead_id": lead_id, "other_lead_id": other_lead_id,
+            "contact_id": contact_id, "operator_id": operator_id, "deep_cursor": deep or 1}
 
 
 def bench_app_config() -> dict:
@@ -124,23 +183,30 @@ def time_pages(database_url: str, repeats: int) -> list[PageTiming]:
     """p50 server time over `repeats` requests and the statement count of one, per page."""
     from webapp.extensions import db
 
-    ensure_supervisor(database_url)
-    with app_on(database_url, **bench_app_config()) as app:
-        client, login_problem = logged_in_client(app)
+    with app_on(database_url, **bench_app_config()):
         ids = _sample_ids(db.session)
-        db.session.remove()
-        return [_time_page(app, client, page, ids, repeats, login_problem) for page in PAGES]
+    ensure_supervisor(database_url, ids["operator_id"])
+    # The requests run outside any app context, as a server's do: each loads its user from
+    # the session cookie (inside an outer context, Flask-Login would keep the first user in `g`).
+    app = create_app({"DATABASE_URL": database_url} | bench_app_config())
+    with app.app_context():
+        engine = db.engine
+    try:
+        clients = {"supervisor": logged_in_client(app), "operator": logged_in_client(app, OPERATOR)}
+        return [_time_page(app, engine, *clients[page.role], page, ids, repeats) for page in PAGES]
+    finally:
+        engine.dispose()
 
 
-def _time_page(app, client, page: Page, ids: dict, repeats: int, login_problem: str) -> PageTiming:
-    from webapp.extensions import db
-
-    path = route_path(app, page.path.format(**ids))
+def _time_page(app, engine, client, login_problem: str, page: Page, ids: dict, repeats: int) -> PageTiming:
+    path, _question, query = page.path.format(**ids).partition("?")
+    path = route_path(app, path)
     if path is None:
         return PageTiming(page, available=False, note="not available (no such route yet)")
+    path += f"?{query}" if query else ""
     headers = {"HX-Request": "true"} if page.htmx else {}
     started = time.perf_counter()
-    with counting_statements(db.engine) as log:
+    with counting_statements(engine) as log:
         first = client.get(path, headers=headers)
     first_ms = (time.perf_counter() - started) * 1000
     if first.status_code != 200:

@@ -10,21 +10,28 @@ positive weights, and no operator holding more open contacts than its limit.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, text, update
 
 from bench.databases import migrate
+from webapp.models import Operator, counted_open_contacts
 
 BATCH = 50_000
 OPERATOR_LIMIT = 2_000
 STATUS_CUMULATIVE = ((0.80, "closed"), (0.93, "in_progress"), (1.0, "new"))
 UNASSIGNED_SHARE = 0.01  # of the "new" contacts
 LEADS_PER_CONTACT = 0.6
+DUPLICATE_EVERY = 1000  # one lead in this many shares its phone with the lead before it
+# Assignment records carry their candidates in full for the contacts of these last days
+# (the stats page's 7-day default and "today"); older records carry none.
+CANDIDATE_DAYS = timedelta(days=8)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ def _insert(connection, table: str, columns: tuple[str, ...], rows) -> None:
         _copy(connection, table, columns, rows)
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})"
+    sql = f"INSERT INTO {table} ({_quoted(columns)}) VALUES ({', '.join([marker] * len(columns))})"
     batch = []
     for row in rows:
         batch.append(row)
@@ -60,11 +67,15 @@ def _insert(connection, table: str, columns: tuple[str, ...], rows) -> None:
         connection.exec_driver_sql(sql, batch)
 
 
+def _quoted(columns: tuple[str, ...]) -> str:
+    return ", ".join(f'"{column}"' for column in columns)  # "end" is a reserved word
+
+
 def _copy(connection, table: str, columns: tuple[str, ...], rows) -> None:
     # psycopg 3's COPY, on the connection (and in the transaction) SQLAlchemy holds.
     driver_connection = connection.connection.driver_connection
     with driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY {table} ({_quoted(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -109,6 +120,7 @@ def _contact_rows(contacts, leads, on_source, ids, stamp, rng, start):
         if operator is None and status == "in_progress":
             status = "new"
         assigned = stamp(created + timedelta(seconds=1)) if operator is not None else None
+        started = stamp(created + timedelta(minutes=10)) if assigned and status != "new" else None
         closed = stamp(created + timedelta(hours=2)) if status == "closed" else None
         yield (
             ids["leads"][lead],
@@ -118,6 +130,7 @@ def _contact_rows(contacts, leads, on_source, ids, stamp, rng, start):
             f"Generated contact {number}",
             stamp(created),
             assigned,
+            started,
             closed,
         )
 
@@ -126,21 +139,34 @@ def _ids(connection, table: str) -> list[int]:
     return list(connection.exec_driver_sql(f"SELECT id FROM {table} ORDER BY id").scalars())
 
 
-def _fill_directory(connection, operators, sources, on_source, stamp, now, rng):
+def _schedule(number: int) -> str | None:
+    """Every third operator works weekdays 09:00-18:00 in Moscow; the others are always on shift."""
+    if number % 3:
+        return None
+    weekly = [{"day": day, "start": "09:00", "end": "18:00"} for day in range(5)]
+    return json.dumps({"timezone": "Europe/Moscow", "weekly": weekly})
+
+
+def _fill_directory(connection, operators, sources, weights, stamp, now):
     _insert(
         connection,
         "operators",
-        ("name", "status", "max_active_contacts", "created_at"),
+        ("name", "name_key", "status", "max_active_contacts", "created_at", "schedule"),
         (
-            (f"Operator {n:05d}", "active" if n % 10 else "inactive", OPERATOR_LIMIT, stamp(now))
+            (f"Operator {n:05d}", f"operator {n:05d}", "active" if n % 10 else "inactive", OPERATOR_LIMIT,
+             stamp(now), _schedule(n))
             for n in range(operators)
         ),
     )
     _insert(
         connection,
         "sources",
-        ("name", "description", "created_at"),
-        ((f"Source {n:02d}", f"Generated source {n}", stamp(now)) for n in range(sources)),
+        ("name", "name_key", "description", "created_at", "wait_target_minutes", "response_timeout_minutes"),
+        (
+            (f"Source {n:02d}", f"source {n:02d}", f"Generated source {n}", stamp(now),
+             30 if n % 2 else None, 60 if n % 4 == 1 else None)
+            for n in range(sources)
+        ),
     )
     ids = {"operators": _ids(connection, "operators"), "sources": _ids(connection, "sources")}
     _insert(
@@ -148,12 +174,37 @@ def _fill_directory(connection, operators, sources, on_source, stamp, now, rng):
         "operator_source_weights",
         ("operator_id", "source_id", "weight"),
         (
-            (ids["operators"][op], ids["sources"][source], rng.randint(1, 100))
-            for source, members in on_source.items()
-            for op in members
+            (ids["operators"][op], ids["sources"][source], weight)
+            for source, members in weights.items()
+            for op, weight in members.items()
         ),
     )
     return ids
+
+
+@contextmanager
+def _triggers_after(connection):
+    """The contacts' triggers off during the load, then what they would have written, in one
+    statement each: every operator's open_contacts recounted (migration 0014) and, on SQLite,
+    distinct growing change marks, as migration 0015 numbers existing rows. A trigger per
+    inserted row made the load 4x slower on PostgreSQL and 2x on SQLite."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'contacts'"
+        ).all()
+        for name, _sql in triggers:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    else:
+        connection.exec_driver_sql("ALTER TABLE contacts DISABLE TRIGGER USER")
+    yield
+    if sqlite:
+        connection.exec_driver_sql("UPDATE contacts SET change_seq = id")
+        for _name, sql in triggers:
+            connection.exec_driver_sql(sql)
+    else:
+        connection.exec_driver_sql("ALTER TABLE contacts ENABLE TRIGGER USER")
+    connection.execute(update(Operator).values(open_contacts=counted_open_contacts()))
 
 
 @contextmanager
@@ -188,8 +239,9 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
     now = datetime.now(UTC).replace(tzinfo=None)
     leads = max(1, int(contacts * LEADS_PER_CONTACT)) if contacts else 0
     on_source = _weights(operators, sources, rng)
+    weights = {source: {op: rng.randint(1, 100) for op in members} for source, members in on_source.items()}
     with engine.begin() as connection:
-        ids = _fill_directory(connection, operators, sources, on_source, stamp, now, rng)
+        ids = _fill_directory(connection, operators, sources, weights, stamp, now)
     with engine.begin() as connection:
         _insert(
             connection,
@@ -199,7 +251,7 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
                 (
                     f"gen-{n}",
                     f"lead{n}@example.com" if n % 2 else None,
-                    f"+4470{n:08d}" if n % 3 else None,
+                    _phone(n),
                     f"Lead {n}",
                     stamp(now - timedelta(days=366)),
                 )
@@ -207,7 +259,11 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
             ),
         )
         ids["leads"] = _ids(connection, "leads")
-    with engine.begin() as connection, _indexes_rebuilt_after(connection, "contacts"):
+    with (
+        engine.begin() as connection,
+        _triggers_after(connection),
+        _indexes_rebuilt_after(connection, "contacts"),
+    ):
         _insert(
             connection,
             "contacts",
@@ -219,15 +275,130 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
                 "message",
                 "created_at",
                 "assigned_at",
+                "started_at",
                 "closed_at",
             ),
             _contact_rows(contacts, leads, on_source, ids, stamp, rng, now - timedelta(days=365)),
         )
+    with engine.begin() as connection:
+        _fill_records(connection, ids, weights, stamp, now)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return FillSummary(operators, sources, leads, contacts, time.monotonic() - started)
+
+
+def _phone(number: int) -> str | None:
+    """Most leads have a phone of their own; one in DUPLICATE_EVERY shares the previous lead's
+    (the duplicates page has groups to show)."""
+    if not number % 3:
+        return None
+    owner = number - 1 if number % DUPLICATE_EVERY == 1 else number
+    return f"+4470{owner:08d}"
+
+
+def _fill_records(connection, ids, weights, stamp, now) -> None:
+    """What the pages read besides contacts: an assignment record per contact (in SQL, from the
+    contacts), absences, weight plans, a webhook with deliveries and notes."""
+    _assignment_records(connection, ids, weights, stamp(now - CANDIDATE_DAYS))
+    operators, sources = ids["operators"], ids["sources"]
+    _insert(
+        connection,
+        "operator_absences",
+        ("operator_id", "start", "end", "note", "created_at"),
+        (
+            (operator, stamp(now + timedelta(days=offset)), stamp(now + timedelta(days=offset + 7)),
+             "Holiday", stamp(now))
+            for number, operator in enumerate(operators)
+            if not number % 7
+            for offset in (-30, 10)
+        ),
+    )
+    plan = json.dumps([{"operator_id": op, "weight": 10} for op in operators[:5]])
+    _insert(
+        connection,
+        "weight_plans",
+        ("source_id", "weights", "start", "end", "status", "actor_kind", "actor_name", "created_at"),
+        (
+            (source, plan, stamp(now + timedelta(days=days)), stamp(now + timedelta(days=days + 1)), status,
+             "user", "bench", stamp(now))
+            for source in sources
+            for days, status in ((-20, "done"), (-10, "cancelled"), (3, "scheduled"))
+        ),
+    )
+    _webhook(connection, sources[0], stamp, now)
+    _notes(connection, stamp, now)
+
+
+def _assignment_records(connection, ids, weights, recent: str) -> None:
+    """One intake record per contact, as the pick writes it; the candidates (every operator
+    weighted on the source) in full for the contacts since ``recent``, empty before (a year of
+    full candidate lists would be gigabytes)."""
+    columns = (
+        "INSERT INTO assignments (contact_id, at, \"trigger\", rule, actor_kind, actor_name, operator_id, "
+        "forced, candidates) SELECT id, COALESCE(assigned_at, created_at), 'intake', "
+        "CASE WHEN operator_id IS NULL THEN 'none' ELSE 'weighted' END, 'system', 'system', operator_id, "
+    )
+    false = "false" if connection.dialect.name == "postgresql" else "0"
+    as_json = "CAST(:candidates AS JSON)" if connection.dialect.name == "postgresql" else ":candidates"
+    connection.execute(
+        text(columns + f"{false}, {as_json} FROM contacts WHERE created_at < :recent ORDER BY id"),
+        {"candidates": "[]", "recent": recent},
+    )
+    for index, source in enumerate(ids["sources"]):
+        candidates = json.dumps([
+            {"operator_id": ids["operators"][op], "weight": weight, "load": 100, "limit": OPERATOR_LIMIT,
+             "eligible": op % 10 != 0, "excluded_because": None if op % 10 else "inactive"}
+            for op, weight in sorted(weights[index].items())
+        ])
+        connection.execute(
+            text(columns + f"{false}, {as_json} FROM contacts WHERE created_at >= :recent "
+                 "AND source_id = :source ORDER BY id"),
+            {"candidates": candidates, "recent": recent, "source": source},
+        )
+
+
+def _webhook(connection, source: int, stamp, now) -> None:
+    """The first source sends webhooks: its latest contacts each have a delivered event."""
+    connection.execute(
+        text("UPDATE sources SET webhook_url = 'https://example.com/hook', webhook_secret = 'whsec_YmVuY2g=' "
+             "WHERE id = :source"),
+        {"source": source},
+    )
+    contacts = connection.execute(
+        text("SELECT id FROM contacts WHERE source_id = :source ORDER BY id DESC LIMIT 500"),
+        {"source": source},
+    ).scalars()
+    _insert(
+        connection,
+        "webhook_events",
+        ("event_id", "source_id", "contact_id", "type", "body", "created_at", "attempts", "last_status",
+         "delivered_at"),
+        (
+            (str(uuid.UUID(int=contact)), source, contact, "contact.created", "{}", stamp(now), 1, 200,
+             stamp(now))
+            for contact in contacts
+        ),
+    )
+
+
+def _notes(connection, stamp, now) -> None:
+    """A writer and a note on every hundredth of the latest contacts."""
+    _insert(
+        connection,
+        "users",
+        ("username", "password_hash", "role", "created_at"),
+        [("generated-writer", "!", "supervisor", stamp(now))],
+    )
+    author = connection.execute(text("SELECT id FROM users WHERE username = 'generated-writer'")).scalar_one()
+    contacts = connection.execute(text("SELECT id FROM contacts ORDER BY id DESC LIMIT 20000")).scalars()
+    _insert(
+        connection,
+        "contact_notes",
+        ("contact_id", "author_id", "created_at", "text"),
+        ((contact, author, stamp(now), "Called back.") for contact in contacts if not contact % 100),
+    )
 
 
 def main(argv=None) -> None:

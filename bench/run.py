@@ -2,6 +2,7 @@
 
 .venv/bin/python -m bench.run            # the full run (under 10 minutes on 2 cores)
 .venv/bin/python -m bench.run --quick    # seconds: tiny sizes, SQLite, one short load each
+.venv/bin/python -m bench.run --only dashboard [--backend sqlite]   # section 4 alone (~3 min)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 import time
 import traceback
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,6 +63,8 @@ class Plan:
     detail_backend: str = "sqlite"
     dashboard_backends: tuple[str, ...] = ("sqlite", "postgresql")
     tool: str = "auto"
+    # The sections to run: all, or only "dashboard" (section 4, while working on the pages).
+    only: str | None = None
 
 
 QUICK = Plan(
@@ -231,7 +234,7 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
         def section_4(factory):
             pages, (big_url, small_url) = dashboard(plan, factory)
             data["dashboards"][factory.backend] = pages
-            if factory.backend == plan.detail_backend:
+            if factory.backend == plan.detail_backend and plan.only is None:
                 data["exports"] = exports(plan, big_url, small_url)
             return report.dashboard_section(factory.backend, *pages)
 
@@ -239,16 +242,19 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
             data["simulation"], lines = run_simulation_bench(factory, plan.simulate_contacts)
             return lines
 
-        outcome.section("1-2. Intake and pick cost", sections_1_2)
+        everything = plan.only is None
+        if everything:
+            outcome.section("1-2. Intake and pick cost", sections_1_2)
         data["dashboards"], data["exports"] = {}, []
         for backend in plan.dashboard_backends:
             with _factory(backend, workdir, factories) as factory:
-                if backend == plan.detail_backend:
+                if everything and backend == plan.detail_backend:
                     outcome.section("3. Statements and in-process profile", lambda: section_3(factory))
                 outcome.section(f"4. Dashboard ({backend})", lambda: section_4(factory))
-        outcome.lines += report.memory_section(data.get("server_runs", []), data["exports"])
-        with _factory(plan.detail_backend, workdir, factories) as factory:
-            outcome.section("6. What-if simulator", lambda: section_6(factory))
+        if everything:
+            outcome.lines += report.memory_section(data.get("server_runs", []), data["exports"])
+            with _factory(plan.detail_backend, workdir, factories) as factory:
+                outcome.section("6. What-if simulator", lambda: section_6(factory))
 
     outcome.lines[header:header] = report.summary_section(outcome.data)
     outcome.lines.append(
@@ -263,10 +269,16 @@ def run(plan: Plan, command: str, output: Path, factories: dict | None = None) -
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks, write bench/results/latest.md.")
     parser.add_argument("--quick", action="store_true", help="tiny sizes and short runs (the smoke test)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
+    parser.add_argument("--only", choices=("dashboard",), help="run this section alone (4. Dashboard)")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), help="with --only: this backend alone")
+    parser.add_argument("--output", type=Path, help="default: bench/results/latest.md (--only: <section>.md)")
     args = parser.parse_args(argv)
-    plan = QUICK if args.quick else Plan()
-    outcome = run(plan, "python -m bench.run" + (" --quick" if args.quick else ""), args.output)
+    args.output = args.output or RESULTS / f"{args.only or 'latest'}.md"
+    plan = replace(QUICK if args.quick else Plan(), only=args.only)
+    if args.backend:
+        plan = replace(plan, dashboard_backends=(args.backend,), detail_backend=args.backend)
+    command = " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])
+    outcome = run(plan, command, args.output)
     print(f"[bench] wrote {args.output}", file=sys.stderr)
     if outcome.failures:
         print(f"[bench] failed sections: {', '.join(outcome.failures)}", file=sys.stderr)

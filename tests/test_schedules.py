@@ -173,3 +173,20 @@ def test_a_manual_assignment_needs_force_for_someone_away(app, away):
     committed(distribution.assign_manually, db.session.get(Contact, contact.id), anna.id,
               actor=distribution.SYSTEM, force=True, reason="she said she would")
     assert operator_of(contact.id) == anna.id
+
+
+def test_operators_sharing_a_schedule_and_those_with_their_own_each_get_theirs(app):
+    # availability works a shared schedule out once: the others must still get their own.
+    office, night = make_operator("Office A"), make_operator("Night")
+    office_too, always = make_operator("Office B"), make_operator("Always")
+    nights = weekly((0, "20:00", "04:00"))
+    for operator, schedule in ((office, OFFICE), (office_too, OFFICE), (night, nights)):
+        committed(schedules.set_schedule, operator.id, schedule)
+    db.session.rollback()
+
+    states = schedules.availability(db.session, [office, night, office_too, always], MONDAY_OPEN)
+
+    on_shift = [states[op.id].shift.on_shift for op in (office, night, office_too, always)]
+    assert on_shift == [True, False, True, True]
+    assert states[office.id].shift.until == local(2026, 12, 7, 17, 0)
+    assert states[night.id].shift.next_start == local(2026, 12, 7, 20, 0)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    text,
 )
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -236,6 +237,8 @@ class Contact(ChangeSeqMixin, db.Model):
         Index("ix_contacts_source_id_id", "source_id", "id"),
         # The intake limit counts a source's contacts of the last minute.
         Index("ix_contacts_source_id_created_at", "source_id", "created_at"),
+        # A source's waiting and open contacts without its closed history (overview, source page, board).
+        Index("ix_contacts_source_id_status_created_at", "source_id", "status", "created_at"),
         Index("ix_contacts_status_id", "status", "id"),
         Index("ix_contacts_lead_id_id", "lead_id", "id"),
         # Overview and stats read "today" and "the last 14 days" by these times.
@@ -277,6 +280,9 @@ class Assignment(db.Model):
         Index("ix_assignments_contact_id_id", "contact_id", "id"),
         # The sticky statistics read the last 7 days.
         Index("ix_assignments_at", "at"),
+        # ... of the picks that had a preference only.
+        Index("ix_assignments_preferred_at", "at", postgresql_where=text("preferred_operator_id IS NOT NULL"),
+              sqlite_where=text("preferred_operator_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

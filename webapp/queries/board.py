@@ -7,8 +7,10 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.selectable import Join
 
 from webapp.contacts import ContactFilter, contacts_of_lead, filtered_contacts
 from webapp.ids import parse_int
@@ -22,8 +24,9 @@ def _with_names(query):
     return query.options(joinedload(Contact.source).lazyload(Source.weights), joinedload(Contact.operator))
 
 
-# The waiting queue is read whole up to this many rows a page: past a few hundred, pages.
-WAITING_PAGE_SIZE = 200
+# The waiting queue's page, as long as the open list's: every row carries its menus, and the
+# board is drawn again on every poll (200 rows took 50 ms of a 110 ms poll at 1,000,000 contacts).
+WAITING_PAGE_SIZE = PAGE_SIZE
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,9 @@ SORTS = {
 
 
 def _sort_key(name: str | None):
-    # A correlated subquery, not a join, so a listing that joins operators or sources
-    # itself (the export) can take the order too; aliased, so it never correlates to them.
+    # The export's order: a correlated subquery, not a join, so the export keeps its contacts
+    # without an operator and can join operators and sources itself; aliased, so it never
+    # correlates to them. The board's open list joins instead (_joined_sort): it pages.
     if name == "operator":
         named = aliased(Operator)
         return select(named.name_key).where(named.id == Contact.operator_id).scalar_subquery()
@@ -108,7 +112,7 @@ def _sort_key(name: str | None):
 
 
 def sort_order(sort: str) -> list:
-    """ORDER BY clauses of a sort of SORTS (any listing of contacts: the board, the export)."""
+    """ORDER BY clauses of a sort of SORTS for the export (every matching contact)."""
     name, key_ascending, ids_ascending = SORTS[sort]
     key = _sort_key(name)
     by_id = Contact.id.asc() if ids_ascending else Contact.id.desc()
@@ -144,14 +148,48 @@ def decode_cursor(text: str | None, sort: str) -> Cursor | None:
         return None
 
 
-def _after(cursor: Cursor, sort: str):
+def _after(cursor: Cursor, sort: str, key=None):
     name, key_ascending, ids_ascending = SORTS[sort]
     after_id = Contact.id > cursor.contact_id if ids_ascending else Contact.id < cursor.contact_id
-    key = _sort_key(name)
-    if key is None:
+    if name is None:
         return after_id
     after_key = key > cursor.key if key_ascending else key < cursor.key
     return or_(after_key, and_(key == cursor.key, after_id))
+
+
+class CrossJoin(Join):
+    """``left CROSS JOIN right`` (the join condition goes into WHERE): SQLite then reads ``left``
+    first, as the outer loop; PostgreSQL plans it as any inner join."""
+
+    inherit_cache = True
+
+    def __init__(self, left, right):
+        super().__init__(left, right, true())
+
+
+@compiles(CrossJoin)
+def _compile_cross_join(element, compiler, **kw):
+    kw["asfrom"] = True
+    return f"{compiler.process(element.left, **kw)} CROSS JOIN {compiler.process(element.right, **kw)}"
+
+
+def _joined_sort(query, sort: str):
+    """``query`` in ``sort`` by joining the operators or sources it orders by: (query, ORDER BY, key).
+
+    The join reads the names in order from their index and each one's contacts from
+    ix_contacts_operator_status or ix_contacts_source_id_status, so a page costs the same
+    at any size; ordering by a correlated subquery (as the export does) sorted every open
+    contact first (160 ms at 1,000,000 contacts on SQLite).
+    """
+    name, key_ascending, ids_ascending = SORTS[sort]
+    by_id = Contact.id.asc() if ids_ascending else Contact.id.desc()
+    if name is None:
+        return query, [by_id], None
+    named = aliased(Operator if name == "operator" else Source)
+    owner = Contact.operator_id if name == "operator" else Contact.source_id
+    query = query.select_from(CrossJoin(named, Contact)).where(named.id == owner)
+    key = named.name_key
+    return query, [key.asc() if key_ascending else key.desc(), by_id], key
 
 
 def _cursor_of(contact: Contact, sort: str) -> Cursor:
@@ -168,9 +206,10 @@ def assigned_contacts(session, contact_filter: ContactFilter, cursor: Cursor | N
 
     Returns (rows, the cursor of the next page or None).
     """
-    query = _assigned(contact_filter).order_by(None).order_by(*sort_order(sort))
+    query, order, key = _joined_sort(_assigned(contact_filter).order_by(None), sort)
+    query = query.order_by(*order)
     if cursor is not None:
-        query = query.where(_after(cursor, sort))
+        query = query.where(_after(cursor, sort, key))
     if until_id is not None:
         query = query.where(Contact.id <= until_id)
     rows = _first_rows(session, query, limit + 1)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, select
+from sqlalchemy import select
 
 from webapp import schedules
 from webapp.clock import utcnow
 from webapp.distribution import has_room
-from webapp.models import Operator, OperatorSourceWeight, Source, load_by_operator
+from webapp.models import Operator, OperatorSourceWeight, Source
 
 PAGE_SIZE = 50
 
@@ -67,15 +67,14 @@ class Page:
 
 
 def operator_loads(session, operators) -> list[OperatorLoad]:
-    """Operators with their loads, shifts and absences: one grouped query, one for absences."""
-    loads = load_by_operator(session, [operator.id for operator in operators])
-    return _with_loads(operators, loads, schedules.availability(session, operators, utcnow()))
+    """Operators with their loads (their ``open_contacts``), shifts and absences: one query, for absences."""
+    return _with_loads(operators, schedules.availability(session, operators, utcnow()))
 
 
-def _with_loads(operators, loads: dict[int, int], availability=None) -> list[OperatorLoad]:
+def _with_loads(operators, availability=None) -> list[OperatorLoad]:
     availability = availability or {}
     return [
-        OperatorLoad(op.id, op.name, op.status, loads.get(op.id, 0), op.max_active_contacts,
+        OperatorLoad(op.id, op.name, op.status, op.open_contacts, op.max_active_contacts,
                      availability.get(op.id))
         for op in operators
     ]
@@ -112,11 +111,6 @@ def operators_for_assignment(session) -> list[OperatorLoad]:
 
 
 def busiest_operators(session, limit: int = 30) -> list[OperatorLoad]:
-    """The operators with the most open contacts, then the rest by name, up to ``limit``."""
-    loads = load_by_operator(session)
-    top_ids = sorted(loads, key=lambda op_id: -loads[op_id])[:limit]
-    busiest_first = case((Operator.id.in_(top_ids), 0), else_=1)
-    query = select(Operator).order_by(busiest_first, Operator.name).limit(limit)
-    operators = list(session.execute(query).scalars())
-    rows = _with_loads(operators, loads)
-    return sorted(rows, key=lambda row: (-row.load, row.name))[:limit]
+    """The operators with the most open contacts, then the rest by name, up to ``limit``: one query."""
+    query = select(Operator).order_by(Operator.open_contacts.desc(), Operator.name).limit(limit)
+    return _with_loads(session.execute(query).scalars())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from webapp.distribution import WaitReason, load_candidates_by_source, why_waiting
 from webapp.models import OPEN_CONTACT_STATUSES, Contact, Operator, Source
@@ -23,21 +23,25 @@ class Overview:
 
 
 def overview(session) -> Overview:
-    """The headline numbers: two queries."""
-    unassigned = Contact.operator_id.is_(None)
-    # Filtered by status in WHERE, so only open contacts are read (ix_contacts_status_id),
-    # however much closed history there is.
-    open_count, unassigned_count, oldest = session.execute(
+    """The headline numbers: two queries, whatever the number of contacts.
+
+    Open contacts are the operators' ``open_contacts`` summed, plus the unassigned ones
+    (read from ix_contacts_operator_status); counting every open contact took 100 ms at
+    1,000,000 contacts.
+    """
+    unassigned, oldest = session.execute(
+        select(func.count(), func.min(Contact.created_at)).where(
+            Contact.operator_id.is_(None), Contact.status.in_(OPEN_CONTACT_STATUSES)
+        )
+    ).one()
+    assigned, active, total = session.execute(
         select(
+            func.coalesce(func.sum(Operator.open_contacts), 0),
+            func.count().filter(Operator.status == "active"),
             func.count(),
-            func.count().filter(unassigned),
-            func.min(case((unassigned, Contact.created_at))),
-        ).where(Contact.status.in_(OPEN_CONTACT_STATUSES))
+        ).select_from(Operator)
     ).one()
-    active, total = session.execute(
-        select(func.count().filter(Operator.status == "active"), func.count()).select_from(Operator)
-    ).one()
-    return Overview(open_count, unassigned_count, oldest, active, total)
+    return Overview(assigned + unassigned, unassigned, oldest, active, total)
 
 
 @dataclass(frozen=True)
