@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+# Autouse: every worker test ends with `flask check`, as the concurrency tests do.
+from tests.concurrency.conftest import counts_match_after_the_load  # noqa: F401
 from tests.worker_process import redis_server
 
 
