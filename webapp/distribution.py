@@ -7,8 +7,8 @@ Two layers, kept apart on purpose:
   know nothing of Flask, JSON or the database;
 * the assignment service (``assign_automatically``, ``assign_manually``,
   ``unassign``, ``redistribute``) is the only code that changes a contact's
-  operator. It loads candidates, locks the chosen operator (PostgreSQL), re-counts
-  and writes inside the caller's write transaction
+  operator. It loads candidates, locks the chosen operator (PostgreSQL), reads its
+  load again under the lock and writes inside the caller's write transaction
   (``webapp.database.write_transaction``); it flushes and never commits.
 """
 
@@ -473,17 +473,16 @@ def assign_automatically(
 ) -> int | None:
     """Give ``contact`` an operator by its source's weights, inside the caller's write transaction.
 
-    ``candidates``: the source's, already read in this transaction (``source_with_candidates``).
-
     ``routing`` (read here when not given) decides first: a paused source distributes
     nothing, and with ``sticky_days`` the lead's recent operator is preferred while
-    eligible. Loads the candidates with their loads (one query) and picks by weight.
-    On PostgreSQL it then locks the chosen operator (``FOR UPDATE``) and re-counts
-    its open contacts in a new statement; if it filled up (or was switched off)
-    meanwhile, picks again, up to ``MAX_PICK_ATTEMPTS`` times. Each attempt runs
-    in a savepoint that is rolled back when the operator turns out full, which
-    releases that operator's row lock: a transaction holds at most one operator
-    lock at any moment, so two re-picking transactions cannot deadlock. On
+    eligible. Loads the candidates with their loads (one query; or takes ``candidates``,
+    already read in this transaction by ``source_with_candidates``) and picks by weight.
+    On PostgreSQL it then locks the chosen operator (``FOR UPDATE``, with the operator
+    a move takes the contact from, in id order), whose ``open_contacts`` the lock returns
+    as last committed; if it filled up (or was switched off) meanwhile, picks again, up
+    to ``MAX_PICK_ATTEMPTS`` times. Each attempt runs in a savepoint that is rolled back
+    when the operator turns out full, which releases that operator's row lock, so two
+    re-picking transactions cannot deadlock. On
     SQLite the write transaction (BEGIN IMMEDIATE) already makes the loads
     current. Leaves the contact unassigned when nobody is eligible.
 
