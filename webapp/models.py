@@ -245,6 +245,7 @@ class Contact(ChangeSeqMixin, db.Model):
         Index("ix_contacts_created_at", "created_at"),
         Index("ix_contacts_assigned_at", "assigned_at"),
         Index("ix_contacts_closed_at", "closed_at"),
+        Index("ix_contacts_started_at", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
