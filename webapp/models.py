@@ -475,14 +475,6 @@ def counted_open_contacts(operator_id_column=None):
     )
 
 
-def load_by_operator(session, operator_ids=None) -> dict[int, int]:
-    """Open contacts per operator id (operators with none are absent)."""
-    query = select(Operator.id, Operator.open_contacts).where(Operator.open_contacts > 0)
-    if operator_ids is not None:
-        query = query.where(Operator.id.in_(operator_ids))
-    return dict(session.execute(query).all())
-
-
 def unassigned_open_contacts(source_id: int | None = None):
     """Open contacts waiting for an operator, oldest first."""
     query = (

@@ -66,7 +66,7 @@ from webapp.blueprints.api_requests import (
 from webapp.clock import utcnow
 from webapp.database import write_transaction
 from webapp.extensions import db, limiter
-from webapp.models import Contact, Lead, Operator, Source, load_by_operator
+from webapp.models import Contact, Lead, Operator, Source
 from webapp.openapi import build_document, operation
 from webapp.problems import ApiProblem
 from webapp.queries.routing import waiting_by_source
@@ -104,7 +104,7 @@ bp.before_request(require_token)
 
 def _operator_out(operator) -> dict:
     available = schedules.availability(db.session, [operator], utcnow())[operator.id].available
-    return operator_json(operator, load_by_operator(db.session, [operator.id]).get(operator.id, 0), available)
+    return operator_json(operator, operator.open_contacts, available)
 
 
 def _source_out(source) -> dict:
@@ -159,10 +159,9 @@ def create_operator():
 def list_operators():
     """All operators with their current load."""
     operators = db.session.execute(select(Operator).order_by(Operator.id)).scalars().all()
-    loads = load_by_operator(db.session)
     available = schedules.availability(db.session, operators, utcnow())
     return jsonify(
-        items=[operator_json(op, loads.get(op.id, 0), available[op.id].available) for op in operators]
+        items=[operator_json(op, op.open_contacts, available[op.id].available) for op in operators]
     )
 
 
