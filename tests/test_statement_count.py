@@ -50,3 +50,13 @@ def test_routing_settings_cost_one_statement_each_and_stay_constant(database_url
 
     assert routed.count == plain.count + 2
     assert later.count == routed.count and later.commits == routed.commits
+
+
+def test_a_post_with_default_settings_is_five_statements_on_sqlite_and_seven_on_postgresql(database_url):
+    """Issue 15's bound: on SQLite the write lock (BEGIN IMMEDIATE), the source with its candidates
+    and the caller's token, the lead, the contact, its assignment record - one commit. PostgreSQL
+    sends no BEGIN, but locks the picked operator's row inside a savepoint (and releases it)."""
+    target = seed_intake(database_url, operators=10, name="Bound")
+    log = statements_per_post(database_url, target.token, target.source_id)
+    assert log.count == (5 if database_url.startswith("sqlite") else 7), log.statements
+    assert log.commits == 1

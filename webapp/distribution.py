@@ -299,13 +299,14 @@ def source_with_candidates_query(source_columns: Sequence):
     )
 
 
-def source_with_candidates(session, query, source_id: int, now: datetime | None = None):
+def source_with_candidates(session, query, source_id: int, now: datetime | None = None, **parameters):
     """(the source's columns of ``query``, its candidates) in one query; (None, []) without the source.
 
     For the intake, which needs both: a statement fewer per contact than reading them apart.
+    ``parameters`` are those of the source's columns, if any.
     """
     now = now or utcnow()
-    rows = session.connection().execute(query, {"source_id": source_id, "now": now}).all()
+    rows = session.connection().execute(query, {"source_id": source_id, "now": now, **parameters}).all()
     if not rows:
         return None, []
     width = len(rows[0]) - len(_CANDIDATE_COLUMNS)

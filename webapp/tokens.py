@@ -67,17 +67,25 @@ def revoke_token(session, token_id: int) -> ApiToken:
 def authenticate(session, token: str) -> TokenIdentity | None:
     """The identity behind a bearer token, or None for an unknown or revoked one."""
     row = session.connection().execute(_TOKEN_BY_HASH, {"token_hash": hash_token(token)}).first()
-    if row is None or row.revoked_at is not None:
+    return identity_of(row)
+
+
+def identity_of(values) -> TokenIdentity | None:
+    """The identity of the values of ``TOKEN_COLUMNS``, in order (read by ``authenticate`` or
+    within another query); None for no values, no token or a revoked one."""
+    token_id, name, is_admin, source_id, revoked_at, last_used_at = values or (None,) * len(TOKEN_COLUMNS)
+    if token_id is None or revoked_at is not None:
         return None
-    stale = row.last_used_at is None or utcnow() - row.last_used_at > LAST_USED_RESOLUTION
-    return TokenIdentity(row.id, row.name, row.is_admin, row.source_id, use_unrecorded=stale)
+    stale = last_used_at is None or utcnow() - last_used_at > LAST_USED_RESOLUTION
+    return TokenIdentity(token_id, name, is_admin, source_id, use_unrecorded=stale)
 
 
-# Built once: every API call runs it.
-_TOKEN_BY_HASH = select(
+TOKEN_COLUMNS = (
     ApiToken.id, ApiToken.name, ApiToken.is_admin, ApiToken.source_id, ApiToken.revoked_at,
     ApiToken.last_used_at,
-).where(ApiToken.token_hash == bindparam("token_hash"))
+)
+# Built once: every API call runs it.
+_TOKEN_BY_HASH = select(*TOKEN_COLUMNS).where(ApiToken.token_hash == bindparam("token_hash"))
 
 
 def record_use(session, token_id: int) -> None:

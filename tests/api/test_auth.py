@@ -8,6 +8,8 @@ from tests.api.conftest import assert_problem
 from tests.builders import committed, make_contact, make_source, make_token
 from tests.conftest import ApiClient, bot_api
 from webapp import tokens
+from webapp.extensions import db
+from webapp.models import ApiToken
 
 ADMIN_CALLS = [
     ("get", "/api/v1/operators/", None),
@@ -71,6 +73,33 @@ def test_revoked_token_is_401(client, source, unchanged):
         response = bot.post("/api/v1/contacts/", json={"external_id": "x"})
     assert_problem(response, 401)
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("names_source", ["existing", "missing"])
+@pytest.mark.parametrize("token_kind", ["unknown", "revoked"])
+def test_intake_reading_the_token_with_the_source_still_refuses_a_bad_one(
+    client, source, unchanged, names_source, token_kind
+):
+    """The intake reads the token in the statement that reads the named source: an unknown or
+    revoked token is a 401 whether that source exists or not, and stores nothing."""
+    token = "lcrm_not-a-real-token"
+    if token_kind == "revoked":
+        row, token = make_token("old bot", source_id=source.id)
+        committed(tokens.revoke_token, row.id)
+    source_id = source.id if names_source == "existing" else source.id + 1000
+    with unchanged():
+        response = ApiClient(client, token).post(
+            "/api/v1/contacts/", json={"external_id": "x", "source_id": source_id}
+        )
+    assert_problem(response, 401)
+
+
+def test_intake_records_the_use_of_a_token_read_with_the_source(client, source):
+    row, token = make_token("bot", source_id=source.id)
+    body = {"external_id": "x", "source_id": source.id}
+    assert ApiClient(client, token).post("/api/v1/contacts/", json=body).status_code == 201
+    db.session.rollback()  # a new snapshot: the request committed in its own session
+    assert db.session.get(ApiToken, row.id).last_used_at is not None
 
 
 def test_bearer_scheme_is_case_insensitive(client, admin_token):

@@ -9,7 +9,18 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from sqlalchemy import select
 
 from webapp import contacts as contact_service
-from webapp import directory, insight, intake, jobs, leads, schedules, simulator, webhooks, weight_plans
+from webapp import (
+    directory,
+    insight,
+    intake,
+    jobs,
+    leads,
+    schedules,
+    simulator,
+    tokens,
+    webhooks,
+    weight_plans,
+)
 from webapp.api_schemas import (
     AbsenceCreate,
     AbsenceList,
@@ -51,9 +62,11 @@ from webapp.api_schemas import (
     WeightsUpdate,
 )
 from webapp.blueprints.api_requests import (
+    admit,
     api_actor,
     authenticate_in_transaction,
     authenticates_in_its_transaction,
+    bearer_token,
     existing,
     idempotency_key,
     if_match,
@@ -432,10 +445,7 @@ def create_contact():
     """Store a contact from a bot; the distribution picks its operator."""
     try:
         with write_transaction(db.session):
-            authenticate_in_transaction()
-            key = idempotency_key()
-            fields, raw = parse_body(ContactCreate)
-            stored = _receive(fields, raw, key)
+            stored = _receive()
     except intake.IntakeLimited as limited:
         if not limited.noted_recently:
             with write_transaction(db.session):
@@ -451,10 +461,29 @@ def create_contact():
     return response
 
 
-def _receive(fields: ContactCreate, raw: dict, key: str | None) -> intake.StoredResponse:
+def _receive() -> intake.StoredResponse:
+    """The intake in the view's transaction, the token checked first (a 401 before any other answer).
+
+    Usually the token is read in the statement that reads the source (``intake.read_source``);
+    apart when the request has no usable source_id or body, or names no source.
+    """
+    token = bearer_token()
+    try:
+        key = idempotency_key()
+        body, raw = parse_body(ContactCreate)
+    except ApiProblem:
+        authenticate_in_transaction()
+        raise
+    source = None
+    if token is not None and body.source_id is not None:
+        source = intake.read_source(db.session, body.source_id, tokens.hash_token(token))
+    if source is not None and source.settings is not None:
+        admit(source.caller)
+    else:
+        authenticate_in_transaction()
     return intake.receive_contact_once(
         db.session,
-        _contact_fields(fields),
+        _contact_fields(body),
         lambda contact: json.dumps(_contact_out(contact)),
         token_id=g.api_identity.token_id,
         idempotency_key=key,
@@ -462,6 +491,7 @@ def _receive(fields: ContactCreate, raw: dict, key: str | None) -> intake.Stored
         ttl=timedelta(hours=current_app.config["IDEMPOTENCY_TTL_HOURS"]),
         actor=api_actor(),
         phone_region=current_app.config["PHONE_REGION"],
+        source=source,
     )
 
 

@@ -59,16 +59,30 @@ def authenticates_in_its_transaction(view):
 
 def authenticate_in_transaction() -> None:
     """``require_token``'s checks (401, 403) inside the caller's write transaction."""
-    identity = _identify()
+    _admit(_identify())
+
+
+def bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def admit(identity: tokens.TokenIdentity | None) -> None:
+    """``authenticate_in_transaction`` for a token the view has read itself, in its own query."""
+    _admit(_checked(identity))
+
+
+def _admit(identity: tokens.TokenIdentity) -> None:
     if identity.use_unrecorded:
         tokens.record_use(db.session, identity.token_id)
 
 
 def _identify() -> tokens.TokenIdentity:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    identity = None
-    if scheme.lower() == "bearer" and token.strip():
-        identity = tokens.authenticate(db.session, token.strip())
+    token = bearer_token()
+    return _checked(tokens.authenticate(db.session, token) if token else None)
+
+
+def _checked(identity: tokens.TokenIdentity | None) -> tokens.TokenIdentity:
     if identity is None:
         raise ApiProblem(401, "A valid bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
     # What a bot token may call is declared once, by operation(..., bot_allowed=True).
