@@ -167,12 +167,15 @@ class Availability(NamedTuple):
     absent: bool
 
 
-def availability(session, operators: list[Operator], at: datetime) -> dict[int, Availability]:
-    """Each operator's availability at ``at``: one query for the absences, the shifts in Python."""
+def availability(session, operators, at: datetime) -> dict[int, Availability]:
+    """Each operator's availability at ``at``: one query for the absences, the shifts in Python.
+
+    ``operators``: Operator rows, or rows with their id, status and schedule."""
     absent = absent_now(session, [operator.id for operator in operators], at)
     found = {}
     for operator in operators:
         state = shift_state(operator.schedule, at)
         away = operator.id in absent
-        found[operator.id] = Availability(operator.is_active and state.on_shift and not away, state, away)
+        active = operator.status == "active"
+        found[operator.id] = Availability(active and state.on_shift and not away, state, away)
     return found

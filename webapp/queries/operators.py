@@ -103,9 +103,14 @@ def operator_sources(session, operator_ids: list[int]) -> dict[int, list[tuple[s
     return result
 
 
+# What the menus show of each operator: read as rows, not entities, as they list every operator.
+_MENU_COLUMNS = (Operator.id, Operator.name, Operator.status, Operator.open_contacts,
+                 Operator.max_active_contacts, Operator.schedule)
+
+
 def operators_for_assignment(session) -> list[OperatorLoad]:
     """Every operator with their load, those who can take a contact now first, least loaded first."""
-    operators = list(session.execute(select(Operator).order_by(Operator.name)).scalars())
+    operators = session.execute(select(*_MENU_COLUMNS).order_by(Operator.name)).all()
     loads = operator_loads(session, operators)
     return sorted(loads, key=lambda op: (not op.can_take_more, op.load / max(op.limit, 1), op.name))
 
