@@ -8,7 +8,8 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from webapp import create_app
+from webapp import contacts, create_app
+from webapp.database import declared_by_the_models
 from webapp.extensions import db
 
 
@@ -19,7 +20,8 @@ def _app(tmp_path):
 def test_models_match_the_migrations(app):
     """What the models declare is exactly what the migrations built (no forgotten migration)."""
     with db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": declared_by_the_models})
+        differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 
@@ -173,3 +175,31 @@ def test_0014_counts_the_open_contacts_an_operator_already_holds(tmp_path):
             counts = dict(connection.execute(text("SELECT name, open_contacts FROM operators")).all())
         db.engine.dispose()
     assert counts == {"Anna": 2, "Boris": 0}
+
+
+def test_0018_puts_the_leads_already_there_in_the_search_index(tmp_path):
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0017_started_at_index")
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO sources (id, name, created_at) VALUES (1, 'S', '2026-01')"))
+            connection.execute(text(
+                "INSERT INTO leads (id, external_id, name, phone, created_at) VALUES "
+                "(1, 'tg:1', 'Анна Петрова', '+79123456789', '2026-01-01'), "
+                "(2, 'tg:2', 'John Smith', NULL, '2026-01-01')"
+            ))
+            connection.execute(text(
+                "INSERT INTO contacts (id, lead_id, source_id, status, created_at) VALUES "
+                "(1, 1, 1, 'new', '2026-01-01'), (2, 2, 1, 'new', '2026-01-01')"
+            ))
+        upgrade()
+
+        def found(words):
+            search = contacts.ContactFilter(search=contacts.parse_search(words))
+            return [contact.id for contact in db.session.scalars(contacts.filtered_contacts(search))]
+
+        assert found("петров") == [1]
+        assert found("3456789") == [1]
+        assert found("SMITH") == [2]
+        db.session.remove()
+        db.engine.dispose()

@@ -6,7 +6,7 @@ from flask import Flask
 
 from webapp import webhooks
 from webapp.config import Config, default_database_url, ensure_secret_key, load_environment
-from webapp.database import configure_engine, engine_options
+from webapp.database import configure_engine, declared_by_the_models, engine_options
 from webapp.extensions import csrf, db, limiter, migrate
 from webapp.i18n import init_i18n
 from webapp.ids import IdConverter
@@ -52,7 +52,9 @@ def register_extensions(app):
     webhooks.install(db.session.session_factory.class_)  # the outbox, written with each change
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"], app.config["SQLITE_WRITER_QUEUE"])
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=MIGRATIONS_DIR, render_as_batch=True, include_name=declared_by_the_models
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     init_i18n(app)

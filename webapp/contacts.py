@@ -10,10 +10,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import false, or_, select
+from sqlalchemy.orm import aliased
 
 from webapp import distribution, leads
 from webapp.clock import utcnow
-from webapp.database import unicode_lower
+from webapp.database import TRIGRAM, in_lead_search, unicode_lower
 from webapp.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from webapp.ids import parse_int
 from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, ContactNote, Lead
@@ -179,23 +180,27 @@ def parse_search(text: str | None, phone_region: str = leads.DEFAULT_PHONE_REGIO
 def search_condition(search: ContactSearch):
     """Contacts the search finds: by number, or by their lead's name, external id, email or phone.
 
-    Through a subquery on leads, not a join, so any listing (the board, the export, which
-    joins leads itself) can add it. Case-insensitive for every alphabet (``unicode_lower``).
+    A subquery, not a join, so any listing (the board, the export, which joins leads itself) can
+    add it; of contact ids, so the listing reads the few contacts found by their ids rather than
+    testing each contact it would list (SQLite chose that, 50 times slower at 1,000,000). Case-
+    insensitive for every alphabet. A text of 3 characters or more is looked up in the leads'
+    trigram index (``in_lead_search``); a shorter one in every lead.
     """
-    by_number = Contact.id == search.contact_id if search.contact_id is not None else false()
     if search.number_only:
-        return by_number
+        return Contact.id == search.contact_id if search.contact_id is not None else false()
+    found = aliased(Contact)
     words = search.text.lower()
-    found = [
-        unicode_lower(Lead.name).contains(words, autoescape=True),
-        unicode_lower(Lead.external_id).contains(words, autoescape=True),
-        unicode_lower(Lead.email).contains(words, autoescape=True),
-    ]
+    indexed = words if len(words) >= TRIGRAM else None
+    conditions = [found.id == search.contact_id] if search.contact_id is not None else []
+    if indexed or search.digits:
+        conditions.append(in_lead_search(found.lead_id, indexed, search.digits))
+    if indexed is None:
+        scanned = [unicode_lower(column).contains(words, autoescape=True)
+                   for column in (Lead.name, Lead.external_id, Lead.email)]
+        conditions.append(found.lead_id.in_(select(Lead.id).where(or_(*scanned))))
     if search.phone:
-        found.append(Lead.phone == search.phone)
-    if search.digits:
-        found.append(Lead.phone.contains(search.digits, autoescape=True))
-    return or_(by_number, Contact.lead_id.in_(select(Lead.id).where(or_(*found))))
+        conditions.append(found.lead_id.in_(select(Lead.id).where(Lead.phone == search.phone)))
+    return Contact.id.in_(select(found.id).where(or_(*conditions)))
 
 
 @dataclass(frozen=True)

@@ -173,6 +173,20 @@ def test_search_by_contact_number_with_or_without_hash(supervisor, people):
     assert found(supervisor, "q=100%25") == set()  # LIKE's wildcards are plain characters
 
 
+def test_the_search_follows_a_lead_that_a_later_contact_renamed(supervisor, people):
+    """The leads' search index changes with the lead, in the same statement (migration 0018)."""
+    again = make_contact(people["petrova"].source, "web-1", name="Мария Петрова")
+    assert found(supervisor, urlencode({"q": "мария"})) == {people["petrova"].id, again.id}
+    assert found(supervisor, urlencode({"q": "анна"})) == set()
+
+
+@pytest.mark.parametrize(
+    "text", ['"smith', 'smith"', "smi*", "john OR smith", "NEAR(john smith)", "name: john"]
+)
+def test_a_search_is_plain_text_never_a_query_language(supervisor, people, text):
+    assert found(supervisor, urlencode({"q": text})) == set()
+
+
 def query_of(url):
     return parse_qs(urlsplit(url).query)
 
