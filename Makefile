@@ -37,11 +37,12 @@ run: $(VENV)/.run-installed compile-translations
 system-packages:
 	scripts/ensure-system-packages.sh
 
-## make test: ruff check (make lint), then the whole suite on SQLite and on a throwaway PostgreSQL cluster
+## make test: ruff check (make lint), then the whole suite on SQLite and on a throwaway PostgreSQL cluster,
+## the two side by side (each waits on disk, servers and the browser much of the time: 26 min for
+## both instead of 36 one after the other); each half's output is printed when it ends
 test: $(VENV)/.test-installed system-packages
 	$(MAKE) lint
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgresql
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: $(VENV)/.test-installed compile-translations
 	LEADCRM_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
