@@ -258,8 +258,11 @@ def summary_section(data: dict) -> list[str]:
     lines += _pick_summary(data.get("picks"))
     for backend, (cases, _log) in data.get("statements", {}).items():
         counts = sorted({count for _label, count, _commits in cases})
+        # Issue 15: at most 5 on SQLite (with default source settings, as every case here).
+        sqlite = backend == "sqlite"
+        goal, met = ("a constant, at most 5", counts[-1] <= 5) if sqlite else ("a constant", True)
         lines.append(
-            f"| statements per POST: a constant ({backend}) | {_mark(len(counts) == 1)} "
+            f"| statements per POST: {goal} ({backend}) | {_mark(len(counts) == 1 and met)} "
             f"| {'/'.join(map(str, counts))} statements in every case ({len(cases)} cases) |"
         )
     for backend, (big, small, big_summary, _small_summary) in data.get("dashboards", {}).items():
