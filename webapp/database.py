@@ -119,6 +119,10 @@ def _lower_on_sqlite(element, compiler, **kw):
     return f"unicode_lower({compiler.process(element.clauses, **kw)})"
 
 
+# The fewest characters a trigram index finds a text by.
+TRIGRAM = 3
+
+
 class in_lead_search(FunctionElement):  # noqa: N801 - a SQL condition, named like one
     """``lead_id`` is a lead whose name, external id or email hold ``words`` (lowercase, at least
     ``TRIGRAM`` characters), or whose phone holds ``digits``: read from the trigram index of
@@ -143,17 +147,6 @@ class in_lead_search(FunctionElement):  # noqa: N801 - a SQL condition, named li
         )
 
 
-def declared_by_the_models(name, type_, _parent_names) -> bool:
-    """Alembic's ``include_name``: leaves out the lead search's index (migration 0018: SQLite's FTS5
-    tables, PostgreSQL's trigram indexes), which SQL keeps, not the models."""
-    return not (type_ == "table" and name.startswith("lead_search")
-                or type_ == "index" and name.startswith("ix_leads_search"))
-
-
-# The fewest characters a trigram index finds a text by.
-TRIGRAM = 3
-
-
 def _like_pattern(text: str | None) -> str | None:
     if text is None:
         return None
@@ -174,6 +167,13 @@ def _lead_search_on_postgresql(element, compiler, **kw):
     return (f"{compiler.process(lead_id, **kw)} IN (SELECT id FROM leads "
             f"WHERE lead_search_words(name, external_id, email) LIKE {words} ESCAPE '/' "
             f"OR phone LIKE {digits} ESCAPE '/')")
+
+
+def declared_by_the_models(name, type_, _parent_names) -> bool:
+    """Alembic's ``include_name``: leaves out the lead search's index (migration 0018: SQLite's FTS5
+    tables, PostgreSQL's trigram indexes), which SQL keeps, not the models."""
+    return not (type_ == "table" and name.startswith("lead_search")
+                or type_ == "index" and name.startswith("ix_leads_search"))
 
 
 def _unicode_lower(text):

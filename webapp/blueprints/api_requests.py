@@ -59,7 +59,7 @@ def authenticates_in_its_transaction(view):
 
 def authenticate_in_transaction() -> None:
     """``require_token``'s checks (401, 403) inside the caller's write transaction."""
-    _admit(_identify())
+    _record_use(_identify())
 
 
 def bearer_token() -> str | None:
@@ -69,10 +69,10 @@ def bearer_token() -> str | None:
 
 def admit(identity: tokens.TokenIdentity | None) -> None:
     """``authenticate_in_transaction`` for a token the view has read itself, in its own query."""
-    _admit(_checked(identity))
+    _record_use(_checked(identity))
 
 
-def _admit(identity: tokens.TokenIdentity) -> None:
+def _record_use(identity: tokens.TokenIdentity) -> None:
     if identity.use_unrecorded:
         tokens.record_use(db.session, identity.token_id)
 
