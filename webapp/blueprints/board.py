@@ -178,7 +178,7 @@ def index():
     if not wants_fragment():  # the filter menus are outside the polled block: the poll skips them
         context |= {
             "sources": source_queries.sources_by_name(db.session),
-            "operators": list(db.session.execute(db.select(Operator).order_by(Operator.name)).scalars()),
+            "operators": operator_queries.operator_choices(db.session),
         }
     response = render_page(TEMPLATE, "board", **context)
     response.headers["ETag"] = context["etag"]

@@ -16,8 +16,9 @@ from webapp.database import write_transaction
 from webapp.directory import get_existing
 from webapp.errors import DomainError
 from webapp.extensions import db
-from webapp.models import Operator, User
+from webapp.models import User
 from webapp.presentation import ROLE_LABELS
+from webapp.queries import operators as operator_queries
 from webapp.security import supervisor_required
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -27,7 +28,7 @@ TEMPLATE = "users/index.html"
 def _page_context(form=None, errors=None, row_errors=None, new_password=None) -> dict:
     return {
         "users": list(db.session.execute(select(User).order_by(User.username)).scalars()),
-        "operators": list(db.session.execute(select(Operator).order_by(Operator.name)).scalars()),
+        "operators": operator_queries.operator_choices(db.session),
         "form": form or {},
         "errors": errors or {},
         "row_errors": row_errors or {},

@@ -103,6 +103,11 @@ def operator_sources(session, operator_ids: list[int]) -> dict[int, list[tuple[s
     return result
 
 
+def operator_choices(session):
+    """(id, name) rows of every operator by name: the menus that pick one (filters, a user's operator)."""
+    return session.execute(select(Operator.id, Operator.name).order_by(Operator.name)).all()
+
+
 # What the menus show of each operator: read as rows, not entities, as they list every operator.
 _MENU_COLUMNS = (Operator.id, Operator.name, Operator.status, Operator.open_contacts,
                  Operator.max_active_contacts, Operator.schedule)
