@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 
 from webapp import distribution, leads
 from webapp.clock import utcnow
-from webapp.database import TRIGRAM, in_lead_search, unicode_lower
+from webapp.database import unicode_lower
 from webapp.errors import ConflictError, InvalidError, NotFoundError, StaleError
 from webapp.ids import parse_int
 from webapp.models import OPEN_CONTACT_STATUSES, Assignment, Contact, ContactNote, Lead
@@ -184,16 +184,16 @@ def search_condition(search: ContactSearch):
     add it; of contact ids, so the listing reads the few contacts found by their ids rather than
     testing each contact it would list (SQLite chose that, 50 times slower at 1,000,000). Case-
     insensitive for every alphabet. A text of 3 characters or more is looked up in the leads'
-    trigram index (``in_lead_search``); a shorter one in every lead.
+    trigram index (``leads.in_search_index``); a shorter one in every lead.
     """
     if search.number_only:
         return Contact.id == search.contact_id if search.contact_id is not None else false()
     found = aliased(Contact)
     words = search.text.lower()
-    indexed = words if len(words) >= TRIGRAM else None
+    indexed = words if len(words) >= leads.TRIGRAM else None
     conditions = [found.id == search.contact_id] if search.contact_id is not None else []
     if indexed or search.digits:
-        conditions.append(in_lead_search(found.lead_id, indexed, search.digits))
+        conditions.append(leads.in_search_index(found.lead_id, indexed, search.digits))
     if indexed is None:
         scanned = [unicode_lower(column).contains(words, autoescape=True)
                    for column in (Lead.name, Lead.external_id, Lead.email)]

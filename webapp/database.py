@@ -7,7 +7,7 @@ import os
 import threading
 from contextlib import contextmanager
 
-from sqlalchemy import String, bindparam, event
+from sqlalchemy import String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import scoped_session
@@ -119,54 +119,27 @@ def _lower_on_sqlite(element, compiler, **kw):
     return f"unicode_lower({compiler.process(element.clauses, **kw)})"
 
 
-# The fewest characters a trigram index finds a text by.
-TRIGRAM = 3
-
-
-class in_lead_search(FunctionElement):  # noqa: N801 - a SQL condition, named like one
-    """``lead_id`` is a lead whose name, external id or email hold ``words`` (lowercase, at least
-    ``TRIGRAM`` characters), or whose phone holds ``digits``: read from the trigram index of
-    migration 0018 (FTS5 on SQLite, pg_trgm on PostgreSQL) rather than from every lead."""
+class on_sqlite_else(FunctionElement):  # noqa: N801 - a SQL condition, named like one
+    """A condition written one way for SQLite and another for PostgreSQL, chosen when the
+    statement is compiled: for the query builders, which know no session."""
 
     # Untyped: typed Boolean, SQLite would be sent "… IN (…) = 1", which no index serves.
     type = NullType()
-    name = "in_lead_search"
+    name = "on_sqlite_else"
     inherit_cache = True
 
-    def __init__(self, lead_id, words: str | None, digits: str | None):
-        # Each backend reads the binds it needs: FTS5 one query string, PostgreSQL LIKE patterns.
-        fts_query = " OR ".join(
-            f'{column} : "{text.replace(chr(34), chr(34) * 2)}"'
-            for column, text in (("words", words), ("phone", digits)) if text
-        )
-        super().__init__(
-            lead_id,
-            bindparam("lead_search_fts", fts_query, type_=String()),
-            bindparam("lead_search_words", _like_pattern(words), type_=String()),
-            bindparam("lead_search_digits", _like_pattern(digits), type_=String()),
-        )
+    def __init__(self, on_sqlite, elsewhere):
+        super().__init__(on_sqlite, elsewhere)
 
 
-def _like_pattern(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+@compiles(on_sqlite_else)
+def _elsewhere(element, compiler, **kw):
+    return compiler.process(element.clauses.clauses[1], **kw)
 
 
-@compiles(in_lead_search, "sqlite")
-def _lead_search_on_sqlite(element, compiler, **kw):
-    lead_id, fts_query, _words, _digits = element.clauses.clauses
-    return (f"{compiler.process(lead_id, **kw)} IN (SELECT rowid FROM lead_search "
-            f"WHERE lead_search MATCH {compiler.process(fts_query, **kw)})")
-
-
-@compiles(in_lead_search, "postgresql")
-def _lead_search_on_postgresql(element, compiler, **kw):
-    lead_id, _fts_query, words, digits = element.clauses.clauses
-    words, digits = compiler.process(words, **kw), compiler.process(digits, **kw)
-    return (f"{compiler.process(lead_id, **kw)} IN (SELECT id FROM leads "
-            f"WHERE lead_search_words(name, external_id, email) LIKE {words} ESCAPE '/' "
-            f"OR phone LIKE {digits} ESCAPE '/')")
+@compiles(on_sqlite_else, "sqlite")
+def _on_sqlite(element, compiler, **kw):
+    return compiler.process(element.clauses.clauses[0], **kw)
 
 
 def declared_by_the_models(name, type_, _parent_names) -> bool:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import phonenumbers
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import column, delete, func, insert, or_, select, table, text, update
 
+from webapp.database import on_sqlite_else
 from webapp.distribution import Actor
 from webapp.errors import InvalidError, NotFoundError
 from webapp.models import Contact, Lead, LeadAlias, LeadMerge
@@ -82,8 +83,33 @@ def find_leads(session, *, external_id=None, email=None, phone=None, region=DEFA
     return list(session.execute(query.limit(500)).scalars())
 
 
-# --- Possible duplicates -------------------------------------------------------------
+# --- Search ---------------------------------------------------------------------------
 
+# The fewest characters the trigram index finds a text by; a shorter one is looked for in every lead.
+TRIGRAM = 3
+# Migration 0018's FTS5 table on SQLite; its column named like the table is the one MATCH reads.
+_SEARCH_INDEX = table("lead_search", column("rowid"), column("lead_search"))
+
+
+def in_search_index(lead_id, words: str | None, digits: str | None):
+    """``lead_id`` is a lead whose name, external id or email hold ``words`` (lowercase, at least
+    ``TRIGRAM`` characters), or whose phone holds ``digits``: found through migration 0018's
+    trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL) rather than by reading every lead."""
+    fts_query = " OR ".join(
+        f'{column_name} : "{text.replace(chr(34), chr(34) * 2)}"'  # a phrase: its quotes doubled
+        for column_name, text in (("words", words), ("phone", digits)) if text
+    )
+    on_sqlite = lead_id.in_(select(_SEARCH_INDEX.c.rowid).where(_SEARCH_INDEX.c.lead_search.match(fts_query)))
+    holding = []
+    if words:  # lead_search_words(): the indexed expression, an immutable function of migration 0018
+        indexed = func.lead_search_words(Lead.name, Lead.external_id, Lead.email)
+        holding.append(indexed.contains(words, autoescape=True))
+    if digits:
+        holding.append(Lead.phone.contains(digits, autoescape=True))
+    return on_sqlite_else(on_sqlite, lead_id.in_(select(Lead.id).where(or_(*holding))))
+
+
+# --- Possible duplicates -------------------------------------------------------------
 
 @dataclass(frozen=True)
 class DuplicateGroup:

@@ -73,8 +73,10 @@ def authenticate(session, token: str) -> TokenIdentity | None:
 def identity_of(values) -> TokenIdentity | None:
     """The identity of the values of ``TOKEN_COLUMNS``, in order (read by ``authenticate`` or
     within another query); None for no values, no token or a revoked one."""
-    token_id, name, is_admin, source_id, revoked_at, last_used_at = values or (None,) * len(TOKEN_COLUMNS)
-    if token_id is None or revoked_at is not None:
+    if not values or values[0] is None:
+        return None
+    token_id, name, is_admin, source_id, revoked_at, last_used_at = values
+    if revoked_at is not None:
         return None
     stale = last_used_at is None or utcnow() - last_used_at > LAST_USED_RESOLUTION
     return TokenIdentity(token_id, name, is_admin, source_id, use_unrecorded=stale)

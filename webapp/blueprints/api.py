@@ -477,10 +477,10 @@ def _receive() -> intake.StoredResponse:
     source = None
     if token is not None and body.source_id is not None:
         source = intake.read_source(db.session, body.source_id, tokens.hash_token(token))
-    if source is not None and source.settings is not None:
-        admit(source.caller)
-    else:
+    if source is None or source.settings is None:  # no row to read the token from
         authenticate_in_transaction()
+    else:
+        admit(source.caller)
     return intake.receive_contact_once(
         db.session,
         _contact_fields(body),
