@@ -239,6 +239,8 @@ class Contact(ChangeSeqMixin, db.Model):
         Index("ix_contacts_source_id_created_at", "source_id", "created_at"),
         # A source's waiting and open contacts without its closed history (overview, source page, board).
         Index("ix_contacts_source_id_status_created_at", "source_id", "status", "created_at"),
+        # The board's views of one source, newest first.
+        Index("ix_contacts_source_id_status_id", "source_id", "status", "id"),
         Index("ix_contacts_status_id", "status", "id"),
         Index("ix_contacts_lead_id_id", "lead_id", "id"),
         # Overview and stats read "today" and "the last 14 days" by these times.
