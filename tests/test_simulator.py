@@ -133,6 +133,35 @@ def test_the_source_traffic_as_it_really_happened(app):
     assert shared.waited == 0 and sum(shared.assigned.values()) == 2
 
 
+def test_contacts_from_before_the_window_hold_their_places_from_when_they_were_assigned(app):
+    """Dina (limit 2) holds two contacts when the window starts; a third, waiting then, gets her
+    place when one of the two closes. One closed before the window counts for nothing."""
+    dina = make_operator("Dina", limit=2)
+    source = make_source("WhatsApp", weights={dina: 1})
+    start = T0 + timedelta(days=1)
+    gone = arrive(source.id, T0)
+    arrive(source.id, T0 + timedelta(minutes=1))
+    at(T0 + timedelta(minutes=2), contacts.change_status, gone, "closed")
+    closing = arrive(source.id, T0 + timedelta(minutes=3))
+    arrive(source.id, T0 + timedelta(minutes=4))  # waits: Dina is full
+    arrive(source.id, start + timedelta(hours=1))  # in the window: waits too
+    at(start + timedelta(hours=2), contacts.change_status, closing, "closed")
+    with replaying_at(start + timedelta(hours=2)):
+        jobs.drain(db.session, [source.id])  # the oldest waiting one, from before the window
+
+    def replay(limits):
+        with replaying_at(start + timedelta(days=1)):
+            return simulator.simulate(db.session, source.id, [(dina.id, 1)], limits, 1, random.Random(3))
+
+    same, actual = replay({})
+    wider, _ = replay({dina.id: 4})
+    # Really: two held from the start; at 2 h one closes and the late one takes its place.
+    assert (actual.contacts, actual.assigned, actual.peak_load[dina.id], actual.waited) == (1, {}, 2, 1)
+    # Replayed, the three she holds now are hers from the start: the window's contact waits.
+    assert (same.assigned, same.peak_load[dina.id], same.waited) == ({}, 3, 1)
+    assert (wider.assigned, wider.peak_load[dina.id], wider.waited) == ({dina.id: 1}, 4, 0)
+
+
 def test_the_database_replay_equals_the_brute_force_replay(app):
     anna, boris = make_operator("Anna", limit=3), make_operator("Boris", limit=2)
     source = make_source("Telegram", weights={anna: 1, boris: 1})
