@@ -90,6 +90,24 @@ def test_waiting_first_response_and_handling_times(app):
     assert stats.arrivals_by_hour[9] == 2
 
 
+def test_load_over_time_follows_every_change_of_an_operator(app):
+    """Loads at each moment, through a handover, an unassignment and a closing; the moments
+    before the first change read what the operators held then, not what they hold now."""
+    anna, boris = make_operator("Anna"), make_operator("Boris")
+    source = make_source("Telegram", weights={anna: 1})
+    minute = timedelta(minutes=1)
+    first = arrive(source.id, T0, external_id="first")
+    second = arrive(source.id, T0 + 2 * minute, external_id="second")
+    at(T0 + 4 * minute, contacts.set_operator, first, boris.id, actor=SYSTEM)
+    at(T0 + 6 * minute, contacts.set_operator, second, None, actor=SYSTEM)
+    at(T0 + 8 * minute, contacts.change_status, first, "closed")
+    arrive(source.id, T0 + 10 * minute, external_id="third")
+    moments = [T0 - minute, T0, T0 + 3 * minute, T0 + 5 * minute, T0 + 7 * minute, T0 + 9 * minute,
+               T0 + 11 * minute]
+    loads = insight.load_over_time(db.session, moments, [anna.id, boris.id])
+    assert loads == {anna.id: [0, 1, 2, 1, 0, 0, 1], boris.id: [0, 0, 0, 1, 1, 0, 0]}
+
+
 def history(rng):
     source = weighted_history(rng)
     return shares(report_of(T0, T0 + timedelta(days=1)), source.id)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from sqlalchemy import func, null, select, union_all
+from sqlalchemy import func, literal, null, select, union_all
 
 from webapp.bulk_reads import collector_paused, plain_rows
 from webapp.clock import utcnow
@@ -250,42 +250,47 @@ def sample_times(start: datetime, end: datetime, points: int = 48) -> list[datet
 
 @collector_paused()
 def load_over_time(session, moments: list[datetime], operator_ids: list[int]) -> dict[int, list[int]]:
-    """{operator id: open contacts they held at each moment}, replayed from the assignment records.
+    """{operator id: open contacts they held at each moment}, counted back from their loads now.
 
-    Every change of a contact's operator is a record (from → to); a contact leaves its
-    holder's load when it is closed. Only contacts open at some point of the range are read.
+    An operator's load at a moment is their open contacts now (``Operator.open_contacts``)
+    less what changed since: every change of a contact's operator is a record (from -> to),
+    and a closing ends its holder's place. So only the records and closings after the first
+    moment are read, not every contact open at some point (1,000,000 contacts, 7 days:
+    most of them, as 200,000 are still open). One statement: the loads and the changes
+    after them are one snapshot.
     """
     if not moments:
         return {}
-    first, last = moments[0], moments[-1]
-    relevant = select(Contact.id).where(
-        Contact.created_at <= last, (Contact.closed_at.is_(None)) | (Contact.closed_at >= first)
+    first = moments[0]
+    changes = select(Assignment.at, Assignment.from_operator_id, Assignment.operator_id, literal(1)).where(
+        Assignment.at > first
     )
-    changes = select(Assignment.at, Assignment.from_operator_id, Assignment.operator_id).where(
-        Assignment.contact_id.in_(relevant), Assignment.at <= last
+    closings = select(Contact.closed_at, Contact.operator_id, null(), literal(1)).where(
+        Contact.closed_at > first, Contact.operator_id.is_not(None)
     )
-    closings = select(Contact.closed_at, Contact.operator_id, null()).where(
-        Contact.id.in_(relevant), Contact.closed_at.is_not(None), Contact.operator_id.is_not(None)
-    )
-    events: list[tuple[datetime, int, int]] = []
-    # One statement: a change moves the contact from one load to another; a closing ends it.
-    for moment, before, after in plain_rows(session, union_all(changes, closings)):
-        if before is not None:
-            events.append((moment, before, -1))
-        if after is not None:
-            events.append((moment, after, +1))
-    return _loads_at(sorted(events), moments, operator_ids)
-
-
-def _loads_at(events, moments, operator_ids) -> dict[int, list[int]]:
+    loads_now = select(null(), null(), Operator.id, Operator.open_contacts)
     load: dict[int, int] = defaultdict(int)
-    series: dict[int, list[int]] = {operator_id: [] for operator_id in operator_ids}
-    position = 0
-    for moment in moments:
-        while position < len(events) and events[position][0] <= moment:
-            _at, operator_id, change = events[position]
-            load[operator_id] += change
-            position += 1
+    events: list[tuple[datetime, int | None, int | None]] = []
+    for moment, before, after, count in plain_rows(session, union_all(changes, closings, loads_now)):
+        if moment is None:
+            load[after] = count
+        else:
+            events.append((moment, before, after))
+    return _loads_back(sorted(events, key=lambda event: event[0]), moments, operator_ids, load)
+
+
+def _loads_back(events, moments, operator_ids, load) -> dict[int, list[int]]:
+    """Undo the ``events`` (oldest first) from the last to the first, reading ``load`` at each moment."""
+    series: dict[int, list[int]] = {operator_id: [0] * len(moments) for operator_id in operator_ids}
+    position = len(events)
+    for index in range(len(moments) - 1, -1, -1):
+        while position and events[position - 1][0] > moments[index]:
+            position -= 1
+            _at, before, after = events[position]
+            if before is not None:
+                load[before] += 1
+            if after is not None:
+                load[after] -= 1
         for operator_id in operator_ids:
-            series[operator_id].append(load[operator_id])
+            series[operator_id][index] = load[operator_id]
     return series
