@@ -14,7 +14,7 @@ from webapp import contacts, directory, insight, jobs
 from webapp.clock import replaying_at
 from webapp.distribution import SYSTEM
 from webapp.extensions import db
-from webapp.fairness import beyond_chance, pick_chances, poisson_binomial, two_sided_p_value
+from webapp.fairness import Tally, beyond_chance, pick_chances, poisson_binomial, two_sided_p_value
 
 
 def report_of(start, end, source_id=None):
@@ -147,6 +147,25 @@ def test_the_exact_test_below_thirty_picks():
     assert beyond_chance(12, [0.5] * 12)
     # From 30 on, the normal approximation: 30 of 30 at one half is z ≈ 5.5.
     assert beyond_chance(30, [0.5] * 30) and not beyond_chance(17, [0.5] * 30)
+
+
+def test_a_tally_gives_the_same_verdicts_as_the_whole_list_of_chances():
+    """The tally keeps sums, and each chance only below thirty: its verdicts are those above."""
+
+    def verdict(assigned, chances):
+        tally = Tally(assigned=assigned)
+        for chance in chances:
+            tally.add_chance(chance)
+        return tally.beyond_chance()
+
+    skewed = [0.9] * 20 + [0.1] * 9  # 29 picks: still the exact test, on the chances themselves
+    for assigned, chances in ((10, [0.5] * 10), (12, [0.5] * 12), (30, [0.5] * 30), (17, [0.5] * 30),
+                              (29, skewed), (18, skewed), (0, [])):
+        assert verdict(assigned, chances) == (bool(chances) and beyond_chance(assigned, chances))
+    tally = Tally()
+    for chance in [0.25] * 40:
+        tally.add_chance(chance)
+    assert (tally.trials, tally.expected, tally.variance) == (40, 10, 7.5)
 
 
 def test_a_bad_period_is_refused():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SIGNIFICANCE = 0.001  # two-sided; under the normal approximation, |z| > 3.29
 EXACT_BELOW_PICKS = 30
@@ -31,18 +31,32 @@ def pick_chances(candidates: Iterable[dict]) -> dict[int, float]:
 
 @dataclass
 class Tally:
-    """One operator's picks over a period: how many they got, and the chances they had."""
+    """One operator's picks over a period: how many they got, and the chances they had.
+
+    The chances are summed as they come (mean and variance); each one is kept only while
+    there are fewer than ``EXACT_BELOW_PICKS``, which is all the exact test needs.
+    """
 
     assigned: int = 0
-    chances: list[float] | None = None
+    trials: int = 0  # the picks in which they had a chance
+    expected: float = 0.0
+    variance: float = 0.0
+    few_chances: list[float] = field(default_factory=list)
 
-    @property
-    def expected(self) -> float:
-        return math.fsum(self.chances or ())
+    def add_chance(self, chance: float) -> None:
+        self.trials += 1
+        self.expected += chance
+        self.variance += chance * (1 - chance)
+        if self.trials < EXACT_BELOW_PICKS:
+            self.few_chances.append(chance)
 
-    @property
-    def variance(self) -> float:
-        return math.fsum(p * (1 - p) for p in self.chances or ())
+    def beyond_chance(self) -> bool:
+        """True when ``assigned`` is further from ``expected`` than chance explains (p < 0.001)."""
+        if not self.trials:
+            return False
+        if self.trials < EXACT_BELOW_PICKS:
+            return beyond_chance(self.assigned, self.few_chances)
+        return _normal_p_value(self.assigned, self.expected, self.variance) < SIGNIFICANCE
 
 
 def tally_picks(picks: Iterable[tuple[int, dict[int, float]]]) -> tuple[int, dict[int, Tally]]:
@@ -52,9 +66,9 @@ def tally_picks(picks: Iterable[tuple[int, dict[int, float]]]) -> tuple[int, dic
     for chosen, chances in picks:
         count += 1
         for operator_id, chance in chances.items():
-            tally = tallies.setdefault(operator_id, Tally(chances=[]))
-            tally.chances.append(chance)
-        tallies.setdefault(chosen, Tally(chances=[])).assigned += 1
+            tally = tallies.get(operator_id) or tallies.setdefault(operator_id, Tally())
+            tally.add_chance(chance)
+        tallies.setdefault(chosen, Tally()).assigned += 1
     return count, tallies
 
 
@@ -79,8 +93,10 @@ def two_sided_p_value(assigned: int, chances: Sequence[float]) -> float:
         lower = math.fsum(distribution[: assigned + 1])
         upper = math.fsum(distribution[assigned:])
         return min(1.0, 2 * min(lower, upper))
-    mean = math.fsum(chances)
-    variance = math.fsum(p * (1 - p) for p in chances)
+    return _normal_p_value(assigned, math.fsum(chances), math.fsum(p * (1 - p) for p in chances))
+
+
+def _normal_p_value(assigned: int, mean: float, variance: float) -> float:
     if variance == 0:
         return 1.0 if abs(assigned - mean) < 0.5 else 0.0
     z = abs(assigned - mean) / math.sqrt(variance)

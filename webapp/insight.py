@@ -18,7 +18,7 @@ from sqlalchemy import func, literal, null, select, union_all
 from webapp.bulk_reads import collector_paused, plain_rows
 from webapp.clock import utcnow
 from webapp.errors import InvalidError
-from webapp.fairness import beyond_chance, percentile, pick_chances, tally_picks
+from webapp.fairness import percentile, pick_chances, tally_picks
 from webapp.models import Assignment, Contact, Operator, OperatorSourceWeight, Source
 
 DEFAULT_DAYS = 7
@@ -113,7 +113,6 @@ def operator_names(session) -> dict[int, str]:
 def _share(names: dict[int, str], operator_id: int, picks: int, tally) -> OperatorShare:
     assigned = tally.assigned if tally else 0
     expected = tally.expected if tally else 0.0
-    chances = (tally.chances or []) if tally else []
     return OperatorShare(
         operator_id=operator_id,
         name=names.get(operator_id, str(operator_id)),
@@ -121,7 +120,7 @@ def _share(names: dict[int, str], operator_id: int, picks: int, tally) -> Operat
         expected=round(expected, 3),
         actual_share=round(assigned / picks, 4) if picks else 0.0,
         target_share=round(expected / picks, 4) if picks else 0.0,
-        flag=bool(chances) and beyond_chance(assigned, chances),
+        flag=tally is not None and tally.beyond_chance(),
     )
 
 
@@ -136,7 +135,8 @@ def _weighted_picks(session, start, end, source_ids) -> dict[int, list[tuple[int
         select(Contact.source_id, Assignment.operator_id, Assignment.candidates)
         .join(Contact, Contact.id == Assignment.contact_id)
         .where(Assignment.rule == "weighted", Assignment.at >= start, Assignment.at < end)
-        .where(Contact.source_id.in_(source_ids))
+        # "+ 0": the period is the selective part (SQLite read every contact of the sources).
+        .where((Contact.source_id + 0).in_(source_ids))
         .order_by(Assignment.id),
     )
     picks: dict[int, list] = defaultdict(list)
