@@ -226,11 +226,10 @@ def load_traffic(session, source_id: int, start: datetime, end: datetime) -> tup
         select(Contact.operator_id, epoch_seconds(Contact.assigned_at), epoch_seconds(Contact.closed_at))
         .where((Contact.source_id + 0) == source_id, *held_before, Contact.closed_at >= start),
     )
-    # Closing sets closed_at and is final: the open ones are found by their status (indexed).
+    # Closing sets closed_at and is final: the ones still open are those of an open status (indexed).
     open_ones = (
         select(Contact.operator_id, case((Contact.assigned_at > start, Contact.assigned_at)).label("late"))
         .where(Contact.source_id == source_id, *held_before, Contact.status.in_(OPEN_CONTACT_STATUSES))
-        .where(Contact.closed_at.is_(None))
         .subquery()
     )
     still_open = session.execute(
