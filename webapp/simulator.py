@@ -209,7 +209,7 @@ def load_traffic(session, source_id: int, start: datetime, end: datetime) -> tup
     window's arrivals, the earlier contacts closed since ``start``, and the earlier contacts
     still open, counted per operator and the time they got it (all before ``start`` count as
     one). One query with an OR of the three read every contact the source ever had
-    (1,000,000 contacts: 71 -> 27 ms).
+    (1,000,000 contacts: 71 -> 25 ms on SQLite).
     """
     start_seconds, end_seconds = start.timestamp(), end.timestamp()
     held_before = (Contact.created_at < start, Contact.operator_id.is_not(None))
