@@ -38,8 +38,8 @@ system-packages:
 	scripts/ensure-system-packages.sh
 
 ## make test: ruff check (make lint), then the whole suite on SQLite and on a throwaway PostgreSQL cluster,
-## the two side by side (each waits on disk, servers and the browser much of the time: 26 min for
-## both instead of 36 one after the other); each half's output is printed when it ends
+## the two side by side (each waits on disk, servers and the browser much of the time, so two cores
+## serve both); each half's output is printed when it ends
 test: $(VENV)/.test-installed system-packages
 	$(MAKE) lint
 	$(MAKE) -j2 --output-sync=target test-sqlite test-postgresql

@@ -66,6 +66,7 @@ def tally_picks(picks: Iterable[tuple[int, dict[int, float]]]) -> tuple[int, dic
     for chosen, chances in picks:
         count += 1
         for operator_id, chance in chances.items():
+            # get() first: setdefault alone would build a Tally for each of a period's million chances.
             tally = tallies.get(operator_id) or tallies.setdefault(operator_id, Tally())
             tally.add_chance(chance)
         tallies.setdefault(chosen, Tally()).assigned += 1

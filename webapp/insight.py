@@ -91,8 +91,11 @@ def stats_report(session, start: datetime, end: datetime, sources: list[tuple[in
     ids = list(report)
     _add_arrivals(report, plain_rows(session, _first_assignments(start, end, ids)), zone)
     picks = _weighted_picks(session, start, end, ids)
-    for source_id, listed in _listed_operators(session, ids, picks).items():
+    weighted_now = _weighted_operators(session, ids)
+    for source_id in ids:
         count, tallies = tally_picks(picks.get(source_id, []))
+        # A tally stands for every operator who had a chance in a pick or got one.
+        listed = sorted(weighted_now[source_id] | tallies.keys())
         report[source_id].picks = count
         report[source_id].operators = [_share(names, op, count, tallies.get(op)) for op in listed]
     return list(report.values())
@@ -145,19 +148,17 @@ def _weighted_picks(session, start, end, source_ids) -> dict[int, list[tuple[int
     return picks
 
 
-def _listed_operators(session, source_ids, picks) -> dict[int, list[int]]:
+def _weighted_operators(session, source_ids) -> dict[int, set[int]]:
+    """{source id: the operators weighted on it now}."""
     weighted = session.execute(
         select(OperatorSourceWeight.source_id, OperatorSourceWeight.operator_id).where(
             OperatorSourceWeight.source_id.in_(source_ids)
         )
     ).all()
-    listed: dict[int, set[int]] = {source_id: set() for source_id in source_ids}
+    operators: dict[int, set[int]] = {source_id: set() for source_id in source_ids}
     for source_id, operator_id in weighted:
-        listed[source_id].add(operator_id)
-    for source_id, source_picks in picks.items():
-        for chosen, chances in source_picks:
-            listed[source_id].update(chances, [chosen])
-    return {source_id: sorted(ids) for source_id, ids in listed.items()}
+        operators[source_id].add(operator_id)
+    return operators
 
 
 def _first_assignments(start, end, source_ids):

@@ -240,20 +240,22 @@ def load_traffic(session, source_id: int, start: datetime, end: datetime) -> tup
     def closing(closed_at):
         return closed_at if closed_at is not None and closed_at < end_seconds else None
 
-    held, holdings = [], []
-    for operator_id, assigned_at, closed_at in closed_since:
-        held.append((operator_id, closing(closed_at)))
-        holdings.append(Holding(operator_id, max(assigned_at or 0, start_seconds), closing(closed_at), False))
-    for operator_id, assigned_at, count in still_open:
-        held += [(operator_id, None)] * count
-        holdings += [Holding(operator_id, assigned_at or start_seconds, None, False)] * count
-    arrivals = []
+    # The earlier contacts are the replay's held ones, each from when its operator got it.
+    earlier = [
+        Holding(operator_id, max(assigned_at or start_seconds, start_seconds), closing(closed_at), False)
+        for operator_id, assigned_at, closed_at in closed_since
+    ]
+    for operator_id, late, count in still_open:
+        earlier += [Holding(operator_id, late or start_seconds, None, False)] * count
+    arrivals, in_window = [], []
     for created_at, closed_at, operator_id, assigned_at in arrived:
-        arrivals.append((created_at, closing(closed_at)))
+        closes_at = closing(closed_at)
+        arrivals.append((created_at, closes_at))
         if operator_id is not None:
             since = max(assigned_at or created_at, start_seconds)
-            holdings.append(Holding(operator_id, since, closing(closed_at), True))
-    return Traffic(arrivals, held), holdings
+            in_window.append(Holding(operator_id, since, closes_at, True))
+    held = [(holding.operator_id, holding.until) for holding in earlier]
+    return Traffic(arrivals, held), earlier + in_window
 
 
 def real_limits(session, operator_ids) -> dict[int, int]:
