@@ -196,5 +196,10 @@ def test_a_claim_conflict_by_keyboard(tab, api, manager_user, browser_locale):
     expect(tab.get_by_test_id("live-alert")).to_have_text(note.inner_text())
     row = tab.locator(f"#contact-{contact.id}")
     expect(row).to_contain_text("Anna")
-    assert row.evaluate("row => row.contains(document.activeElement)"), "focus left the contact's row"
+    # Focus is put back when htmx settles the swap, a moment after the row shows the answer: wait
+    # for it (a timeout fails the test) rather than look once, before the settle.
+    tab.wait_for_function(
+        "id => document.getElementById(id).contains(document.activeElement)", arg=f"contact-{contact.id}",
+        timeout=5000,
+    )
     assert api.get(f"/api/v1/contacts/{contact.id}").json()["operator_id"] == anna.id
