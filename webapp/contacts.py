@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import false, or_, select
 from sqlalchemy.orm import aliased
@@ -152,6 +152,8 @@ class ContactSearch:
     number_only: bool = False  # "#123" asks for contact 123 and nothing else
     phone: str | None = None  # the text as a whole phone, in E.164
     digits: str | None = None  # the text as a part of a phone (3 digits or more)
+    # The leads the text finds, when ``with_found_leads`` looked them up and they were few.
+    lead_ids: tuple[int, ...] | None = None
 
 
 def parse_search(text: str | None, phone_region: str = leads.DEFAULT_PHONE_REGION) -> ContactSearch | None:
@@ -159,7 +161,8 @@ def parse_search(text: str | None, phone_region: str = leads.DEFAULT_PHONE_REGIO
 
     ``123`` finds contact #123 and leads whose name, email or phone holds 123; ``#123``
     contact #123 alone. A phone matches in any spelling that reads as the same number
-    (``8 912 345-67-89`` is ``+79123456789`` with ``phone_region`` RU) or by its digits.
+    (``8 912 345-67-89`` is ``+79123456789`` with ``phone_region`` RU) or by its digits; one
+    written whole with its ``+`` and country code matches that number only.
     """
     text = " ".join((text or "").split())[:SEARCH_MAX_LENGTH]
     if not text:
@@ -174,6 +177,10 @@ def parse_search(text: str | None, phone_region: str = leads.DEFAULT_PHONE_REGIO
             phone = leads.normalise_phone(text, phone_region)
         except InvalidError:
             phone = None
+        if phone and text.startswith("+"):
+            # A whole number in international form means that number: its digits are not
+            # looked for inside longer ones too (their trigrams match most phone numbers).
+            digits = None
     return ContactSearch(text, parse_int(text), phone=phone, digits=digits)
 
 
@@ -182,25 +189,57 @@ def search_condition(search: ContactSearch):
 
     A subquery, not a join, so any listing (the board, the export, which joins leads itself) can
     add it; of contact ids, so the listing reads the few contacts found by their ids rather than
-    testing each contact it would list (SQLite chose that, 50 times slower at 1,000,000). Case-
-    insensitive for every alphabet. A text of 3 characters or more is looked up in the leads'
-    trigram index (``leads.in_search_index``); a shorter one in every lead.
+    testing each contact it would list (SQLite chose that, 50 times slower at 1,000,000).
     """
     if search.number_only:
         return Contact.id == search.contact_id if search.contact_id is not None else false()
+    if search.lead_ids is not None:
+        # On the listing's own columns: SQLite then reads the few leads' contacts by index
+        # (a subquery made it walk every open contact, 15 ms at 1,000,000).
+        by_number = [Contact.id == search.contact_id] if search.contact_id is not None else []
+        by_lead = [Contact.lead_id.in_(search.lead_ids)] if search.lead_ids else []
+        return or_(*by_number, *by_lead) if by_number or by_lead else false()
     found = aliased(Contact)
+    conditions = [found.id == search.contact_id] if search.contact_id is not None else []
+    conditions.extend(_lead_conditions(search, found.lead_id))
+    return Contact.id.in_(select(found.id).where(or_(*conditions)))
+
+
+def _lead_conditions(search: ContactSearch, lead_id) -> list:
+    """``lead_id`` is a lead the text finds: by name, external id, email or phone. Case-insensitive
+    for every alphabet. A text of 3 characters or more is looked up in the leads' trigram index
+    (``leads.in_search_index``); a shorter one in every lead."""
     words = search.text.lower()
     indexed = words if len(words) >= leads.TRIGRAM else None
-    conditions = [found.id == search.contact_id] if search.contact_id is not None else []
+    conditions = []
     if indexed or search.digits:
-        conditions.append(leads.in_search_index(found.lead_id, indexed, search.digits))
+        conditions.append(leads.in_search_index(lead_id, indexed, search.digits))
     if indexed is None:
         scanned = [unicode_lower(column).contains(words, autoescape=True)
                    for column in (Lead.name, Lead.external_id, Lead.email)]
-        conditions.append(found.lead_id.in_(select(Lead.id).where(or_(*scanned))))
+        conditions.append(lead_id.in_(select(Lead.id).where(or_(*scanned))))
     if search.phone:
-        conditions.append(found.lead_id.in_(select(Lead.id).where(Lead.phone == search.phone)))
-    return Contact.id.in_(select(found.id).where(or_(*conditions)))
+        conditions.append(lead_id.in_(select(Lead.id).where(Lead.phone == search.phone)))
+    return conditions
+
+
+# A search that finds at most this many leads names them in the listings' statements.
+FEW_LEADS = 500
+
+
+def with_found_leads(session, search: ContactSearch | None) -> ContactSearch | None:
+    """``search`` with the leads it finds, looked up once, when they are ``FEW_LEADS`` or fewer.
+
+    For a page that lists with one search several times (the board: the queue, its count, the
+    open list): each statement then reads the few leads' contacts by index instead of searching
+    the trigram index again (on a 1,000,000-contact bench, three searches of 25 ms each).
+    """
+    if search is None or search.number_only or len(search.text) < leads.TRIGRAM:
+        return search  # a text too short for the index is looked for in every lead: not few
+    found = aliased(Lead)
+    query = select(found.id).where(or_(*_lead_conditions(search, found.id))).limit(FEW_LEADS + 1)
+    lead_ids = tuple(session.execute(query).scalars())
+    return replace(search, lead_ids=lead_ids) if len(lead_ids) <= FEW_LEADS else search
 
 
 @dataclass(frozen=True)

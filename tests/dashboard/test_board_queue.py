@@ -164,6 +164,18 @@ def test_search_by_name_email_or_phone_in_any_spelling(supervisor, people, text,
     assert found(supervisor, urlencode({"q": text})) == {people[who].id}
 
 
+SEARCHES = ["анна", "smith", "+7 912 345-67-89", "(912) 345", "7946 0958", "walk-2", "ан", "nobody"]
+
+
+def test_a_search_that_finds_many_leads_finds_the_same(supervisor, people, monkeypatch):
+    """The board names the leads a search finds in its statements only when they are few; past
+    that it searches in each statement, and must find the same."""
+    few = {text: found(supervisor, urlencode({"q": text})) for text in SEARCHES}
+    monkeypatch.setattr(contacts, "FEW_LEADS", 0)
+    assert {text: found(supervisor, urlencode({"q": text})) for text in SEARCHES} == few
+    assert few["ан"] == {people["petrova"].id, people["ivanov"].id}
+
+
 def test_search_by_contact_number_with_or_without_hash(supervisor, people):
     smith = people["smith"].id
     assert found(supervisor, f"q=%23{smith}") == {smith}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -115,6 +116,9 @@ def _board_context(values, seen: int | None = None, notes: dict | None = None) -
     mark = changes.change_mark(db.session)
     now = utcnow()
     contact_filter = board_filter(values)
+    # The board lists with the search three times: the leads it finds are looked up once.
+    search = contacts.with_found_leads(db.session, contact_filter.search)
+    contact_filter = replace(contact_filter, search=search)
     sort = board_sort(values)
     cursor = board_queries.decode_cursor(values.get("before"), sort)
     before = cursor.encode() if cursor else None  # as read: garbage leaves the poll's URL
