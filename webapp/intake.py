@@ -20,6 +20,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from webapp import distribution, leads, tokens, webhooks
 from webapp.clock import utcnow
@@ -265,10 +266,9 @@ def receive_contact(
     distribution.assign_automatically(
         session, contact, rng, trigger="intake", actor=actor, routing=routing, candidates=candidates
     )
-    # Only once the contact is in the session: a flush on the way (PostgreSQL's savepoint)
-    # would otherwise meet it in lead.contacts and refuse it. The response shows the lead
-    # without a query.
-    contact.lead = lead
+    # The response shows the lead without a query. Set as loaded, not as a change: the lead's
+    # contacts are not touched, so the commit has nothing left to flush.
+    set_committed_value(contact, "lead", lead)
     return contact
 
 
