@@ -106,6 +106,10 @@ def test_load_over_time_follows_every_change_of_an_operator(app):
                T0 + 11 * minute]
     loads = insight.load_over_time(db.session, moments, [anna.id, boris.id])
     assert loads == {anna.id: [0, 1, 2, 1, 0, 0, 1], boris.id: [0, 0, 0, 1, 1, 0, 0]}
+    # Asked for one operator (a source's page), the changes of the other are left out, not
+    # their handovers to or from this one.
+    assert insight.load_over_time(db.session, moments, [boris.id]) == {boris.id: loads[boris.id]}
+    assert insight.load_over_time(db.session, moments, [anna.id]) == {anna.id: loads[anna.id]}
 
 
 def history(rng):
