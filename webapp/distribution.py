@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, TypeVar
 
 from sqlalchemy import and_, bindparam, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 
-from webapp import schedules
+from webapp import schedules, webhooks
 from webapp.clock import utcnow
 from webapp.errors import ConflictError, InvalidError
 from webapp.models import (
@@ -502,8 +503,11 @@ def assign_automatically(
         rng = rng or _default_rng
         decision = _pick_and_lock(session, contact, preferred, rng, timed_out, now, candidates)
     _set_operator(contact, decision.operator_id)
-    session.add(contact)
-    session.flush()
+    if contact.id is None:
+        _insert_contact(session, contact)
+    else:
+        session.add(contact)
+        session.flush()
     # Every change is recorded (a held contact left without anybody — a hand-over or a timeout —
     # too), and an intake that found nobody (it explains the wait); a drain that found nobody
     # changed nothing.
@@ -511,6 +515,29 @@ def assign_automatically(
         _record(session, contact, from_operator_id, trigger=trigger, rule=decision.rule, actor=actor,
                 decision=decision)
     return decision.operator_id
+
+
+# What a new contact is written with; the database gives its id and change_seq.
+_NEW_CONTACT_COLUMNS = (
+    "lead_id", "source_id", "operator_id", "status", "message", "created_at", "assigned_at",
+)
+_INSERT_CONTACT = insert(Contact.__table__).returning(Contact.__table__.c.id)
+
+
+def _insert_contact(session, contact: Contact) -> None:
+    """Write a new contact with one Core INSERT and give it to the session as if loaded.
+
+    The ORM's unit of work cost more than the statement (about 0.35 ms of a 2.75 ms intake).
+    Its webhook events are written here: the flush hook that records the others never sees it.
+    """
+    contact.status = contact.status or "new"
+    contact.created_at = contact.created_at or utcnow()
+    values = {name: getattr(contact, name) for name in _NEW_CONTACT_COLUMNS}
+    contact.id = session.connection().execute(_INSERT_CONTACT, values).scalar_one()
+    contact.started_at = contact.closed_at = None  # loaded as empty, not expired
+    make_transient_to_detached(contact)
+    session.add(contact)
+    webhooks.record_inserted_contact(session, contact)
 
 
 def timed_out_operators(session, contact: Contact, trigger: str) -> frozenset[int]:

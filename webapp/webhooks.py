@@ -164,14 +164,24 @@ def _hooked_sources(session, source_ids: set[int]) -> set[int]:
 
 
 def _record_events(session, _flush_context) -> None:
-    changes = _contact_events(session)
+    _write_events(session, _contact_events(session))
+
+
+def record_inserted_contact(session, contact: Contact) -> None:
+    """The events of a contact written without a flush (the intake's INSERT): the hook never sees it."""
+    changes = [(contact, "contact.created")]
+    if contact.operator_id is not None:
+        changes.append((contact, "contact.assigned"))
+    _write_events(real_session(session), changes)
+
+
+def _write_events(session, changes: list[tuple[Contact, str]]) -> None:
     if not changes:
         return
-    connection = session.connection()
     hooked = _hooked_sources(session, {contact.source_id for contact, _type in changes})
     rows = [_event_row(session, contact, kind) for contact, kind in changes if contact.source_id in hooked]
     if rows:
-        connection.execute(insert(WebhookEvent), rows)
+        session.connection().execute(insert(WebhookEvent), rows)
 
 
 def _event_row(session, contact: Contact, kind: str) -> dict:
