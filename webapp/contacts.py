@@ -193,15 +193,14 @@ def search_condition(search: ContactSearch):
     """
     if search.number_only:
         return Contact.id == search.contact_id if search.contact_id is not None else false()
-    if search.lead_ids is not None:
-        # On the listing's own columns: SQLite then reads the few leads' contacts by index
-        # (a subquery made it walk every open contact, 15 ms at 1,000,000).
-        by_number = [Contact.id == search.contact_id] if search.contact_id is not None else []
-        by_lead = [Contact.lead_id.in_(search.lead_ids)] if search.lead_ids else []
-        return or_(*by_number, *by_lead) if by_number or by_lead else false()
     found = aliased(Contact)
     conditions = [found.id == search.contact_id] if search.contact_id is not None else []
-    conditions.extend(_lead_conditions(search, found.lead_id))
+    if search.lead_ids is None:
+        conditions.extend(_lead_conditions(search, found.lead_id))
+    elif search.lead_ids:
+        conditions.append(found.lead_id.in_(search.lead_ids))
+    if not conditions:
+        return false()  # found nobody: the listing reads nothing
     return Contact.id.in_(select(found.id).where(or_(*conditions)))
 
 
