@@ -209,7 +209,7 @@ def _lead_conditions(search: ContactSearch, lead_id) -> list:
     for every alphabet. A text of 3 characters or more is looked up in the leads' trigram index
     (``leads.in_search_index``); a shorter one in every lead."""
     words = search.text.lower()
-    indexed = words if len(words) >= leads.TRIGRAM else None
+    indexed = words if _indexed(search) else None
     conditions = []
     if indexed or search.digits:
         conditions.append(leads.in_search_index(lead_id, indexed, search.digits))
@@ -220,6 +220,11 @@ def _lead_conditions(search: ContactSearch, lead_id) -> list:
     if search.phone:
         conditions.append(lead_id.in_(select(Lead.id).where(Lead.phone == search.phone)))
     return conditions
+
+
+def _indexed(search: ContactSearch) -> bool:
+    """Long enough for the trigram index; a shorter text is looked for in every lead."""
+    return len(search.text.lower()) >= leads.TRIGRAM
 
 
 # A search that finds at most this many leads names them in the listings' statements.
@@ -233,8 +238,8 @@ def with_found_leads(session, search: ContactSearch | None) -> ContactSearch | N
     open list): each statement then reads the few leads' contacts by index instead of searching
     the trigram index again (on a 1,000,000-contact bench, three searches of 25 ms each).
     """
-    if search is None or search.number_only or len(search.text) < leads.TRIGRAM:
-        return search  # a text too short for the index is looked for in every lead: not few
+    if search is None or search.number_only or not _indexed(search):
+        return search  # a text read in every lead finds many, or reads them all to find few
     found = aliased(Lead)
     query = select(found.id).where(or_(*_lead_conditions(search, found.id))).limit(FEW_LEADS + 1)
     lead_ids = tuple(session.execute(query).scalars())

@@ -119,9 +119,7 @@ def _contact_events(session) -> list[tuple[Contact, str]]:
     found = []
     for contact in session.new:
         if isinstance(contact, Contact):
-            found.append((contact, "contact.created"))
-            if contact.operator_id is not None:
-                found.append((contact, "contact.assigned"))
+            found.extend(_created_events(contact))
     for contact in session.dirty:
         if not isinstance(contact, Contact):
             continue
@@ -132,6 +130,13 @@ def _contact_events(session) -> list[tuple[Contact, str]]:
         if _changed(state, "status"):
             found.append((contact, "contact.status_changed"))
     return sorted(found, key=lambda item: (item[0].id, CONTACT_EVENTS.index(item[1])))
+
+
+def _created_events(contact: Contact) -> list[tuple[Contact, str]]:
+    events = [(contact, "contact.created")]
+    if contact.operator_id is not None:
+        events.append((contact, "contact.assigned"))
+    return events
 
 
 # session.info key: (the transaction, {source id: has a webhook}) as the caller read them.
@@ -169,10 +174,7 @@ def _record_events(session, _flush_context) -> None:
 
 def record_inserted_contact(session, contact: Contact) -> None:
     """The events of a contact written without a flush (the intake's INSERT): the hook never sees it."""
-    changes = [(contact, "contact.created")]
-    if contact.operator_id is not None:
-        changes.append((contact, "contact.assigned"))
-    _write_events(real_session(session), changes)
+    _write_events(real_session(session), _created_events(contact))
 
 
 def _write_events(session, changes: list[tuple[Contact, str]]) -> None:
