@@ -11,8 +11,11 @@ import pytest
 
 from bench import publish
 from bench.databases import DatabaseFactory
+from bench.generate import fill
 from bench.run import QUICK, run
 from tests.conftest import BACKEND
+from webapp import create_app, leads
+from webapp.extensions import db
 
 pytestmark = pytest.mark.bench
 
@@ -91,3 +94,18 @@ def test_a_page_the_app_lacks_is_reported_as_not_available(factory, monkeypatch)
 
     assert not timing.available
     assert "not available" in timing.note
+
+
+def test_the_generated_database_passes_the_check_and_has_duplicates(factory):
+    """The generator loads with some triggers off and writes what they would have: `flask check`
+    finds nothing to mend, and the duplicates page has the group the generator made."""
+    url = factory.new_migrated("filled")
+    fill(url, operators=10, sources=2, contacts=3000)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "smoke"})
+    result = app.test_cli_runner().invoke(args=["check"])
+    with app.app_context():
+        groups = leads.duplicate_groups(db.session)
+        db.session.remove()
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert [(group.matched_on, len(group.leads)) for group in groups] == [("phone", 2)]

@@ -1,4 +1,5 @@
-"""Each operator's stored open-contact count follows its contacts, and `flask check` proves it."""
+"""Each operator's stored open-contact count follows its contacts, the shared phones and emails
+follow the leads, and `flask check` proves it."""
 
 from __future__ import annotations
 
@@ -78,6 +79,68 @@ def test_check_reports_a_drifted_count_and_repair_mends_it(app, runner):
     assert f"Operator {anna} (Anna): 4 open contacts stored, 1 counted." in found.output
 
     repaired = runner.invoke(args=["check", "--repair"])
-    assert repaired.exit_code == 0 and "Repaired 1 counts." in repaired.output
+    assert repaired.exit_code == 0 and "Repaired 1 counts and 0 shared values." in repaired.output
     assert _stored_and_counted({anna}) == {anna: (1, 1)}
+    assert runner.invoke(args=["check"]).exit_code == 0
+
+
+def _shared_values():
+    db.session.remove()
+    with db.engine.connect() as connection:
+        return connection.execute(
+            text("SELECT field, value, first_lead_id FROM shared_lead_values ORDER BY field, value")
+        ).all()
+
+
+def _lead_id(external_id):
+    with db.engine.connect() as connection:
+        found = connection.execute(text("SELECT id FROM leads WHERE external_id = :e"), {"e": external_id})
+        return found.scalar_one()
+
+
+def test_shared_values_follow_any_write_to_leads(app, runner):
+    """Intake, a manual UPDATE, a DELETE: the table names each value two leads hold, with its oldest lead."""
+    source = make_source()
+    make_contact(source, "a", phone="+79120000001", email="x@example.com")
+    make_contact(source, "b", phone="+79120000001")
+    make_contact(source, "c", email="x@example.com")
+    a, b, c = _lead_id("a"), _lead_id("b"), _lead_id("c")
+    assert _shared_values() == [("email", "x@example.com", a), ("phone", "+79120000001", a)]
+
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE leads SET email = NULL WHERE id = :a"), {"a": a})
+        connection.execute(text("UPDATE leads SET phone = '+79120000001' WHERE id = :c"), {"c": c})
+    assert _shared_values() == [("phone", "+79120000001", a)]
+
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO leads (external_id, phone, created_at) VALUES ('d', '+79120000001', '2026-01-01')"
+        ))
+        connection.execute(text("UPDATE leads SET phone = NULL WHERE id = :a"), {"a": a})
+    assert _shared_values() == [("phone", "+79120000001", b)]  # b, c and d hold it now: b is the oldest
+
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM leads WHERE external_id = 'd'"))
+        connection.execute(text("UPDATE leads SET phone = '+79120000002' WHERE id = :b"), {"b": b})
+    assert _shared_values() == []  # c alone holds it
+    assert runner.invoke(args=["check"]).exit_code == 0
+
+
+def test_check_reports_a_drifted_shared_value_and_repair_mends_it(app, runner):
+    source = make_source()
+    make_contact(source, "a", phone="+79120000001")
+    make_contact(source, "b", phone="+79120000001")
+    first = _lead_id("a")
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM shared_lead_values"))
+        connection.execute(text("INSERT INTO shared_lead_values VALUES ('email', 'nobody@example.com', 7)"))
+
+    found = runner.invoke(args=["check"])
+    assert found.exit_code == 1
+    assert "Shared email nobody@example.com: oldest lead 7 stored, None found." in found.output
+    assert f"Shared phone +79120000001: oldest lead None stored, {first} found." in found.output
+
+    repaired = runner.invoke(args=["check", "--repair"])
+    assert repaired.exit_code == 0 and "Repaired 0 counts and 2 shared values." in repaired.output
+    assert _shared_values() == [("phone", "+79120000001", first)]
     assert runner.invoke(args=["check"]).exit_code == 0

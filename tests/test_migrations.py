@@ -8,7 +8,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from webapp import contacts, create_app
+from webapp import contacts, create_app, leads
 from webapp.database import declared_by_the_models
 from webapp.extensions import db
 
@@ -203,3 +203,23 @@ def test_0018_puts_the_leads_already_there_in_the_search_index(tmp_path):
         assert found("SMITH") == [2]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0020_finds_the_phones_and_emails_leads_already_share(tmp_path):
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0019_board_source_index")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO leads (id, external_id, phone, email, created_at) VALUES "
+                "(1, 'a', '+79120000001', 'x@example.com', '2026-01-01'), "
+                "(2, 'b', '+79120000001', NULL, '2026-01-01'), "
+                "(3, 'c', '+79120000002', 'x@example.com', '2026-01-01'), "
+                "(4, 'd', '+79120000001', 'y@example.com', '2026-01-01')"
+            ))
+        upgrade()
+        groups = [(group.matched_on, group.value, [lead.id for lead in group.leads])
+                  for group in leads.duplicate_groups(db.session)]
+        db.session.remove()
+        db.engine.dispose()
+    assert groups == [("phone", "+79120000001", [1, 2, 4]), ("email", "x@example.com", [1, 3])]

@@ -114,20 +114,25 @@ def sweep():
 
 
 @bp.cli.command("check")
-@click.option("--repair", is_flag=True, help="Set every count that differs to the recount.")
+@click.option("--repair", is_flag=True, help="Set everything that differs to what was recomputed.")
 def check(repair):
-    """Recount every operator's open contacts; exit 1 when a stored count differs."""
+    """Recount every operator's open contacts and the values leads share; exit 1 when one differs."""
     if repair:
         with write_transaction(db.session):
             drift = counters.open_contacts_drift(db.session)
+            value_drift = counters.shared_values_drift(db.session)
             counters.repair_open_contacts(db.session)
+            counters.repair_shared_values(db.session)
     else:
         drift = counters.open_contacts_drift(db.session)
+        value_drift = counters.shared_values_drift(db.session)
     for operator_id, name, stored, counted in drift:
         click.echo(f"Operator {operator_id} ({name}): {stored} open contacts stored, {counted} counted.")
-    if not drift:
-        click.echo("Every operator's open-contact count matches its contacts.")
+    for field, value, stored, counted in value_drift:
+        click.echo(f"Shared {field} {value}: oldest lead {stored} stored, {counted} found.")
+    if not drift and not value_drift:
+        click.echo("Every operator's open-contact count matches its contacts; every shared value, its leads.")
     elif repair:
-        click.echo(f"Repaired {len(drift)} counts.")
+        click.echo(f"Repaired {len(drift)} counts and {len(value_drift)} shared values.")
     else:
         raise SystemExit(1)

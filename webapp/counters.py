@@ -1,17 +1,18 @@
-"""The stored counters, recounted: ``Operator.open_contacts`` against the contacts themselves.
+"""What triggers keep, recomputed: ``Operator.open_contacts`` against the contacts themselves,
+``shared_lead_values`` against the leads.
 
-The triggers of migration 0014 keep the counter in the statement that changes a contact,
-so it cannot drift through the application. This is the proof, and the repair should a
-hand-made change (a restore, a manual UPDATE with the triggers off) ever make it drift.
+The triggers of migrations 0014 and 0020 keep them in the statement that changes a contact
+or a lead, so they cannot drift through the application. This is the proof, and the repair
+should a hand-made change (a restore, a manual UPDATE with the triggers off) ever make them drift.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, insert, literal, select, union_all, update
 
-from webapp.models import Operator, counted_open_contacts
+from webapp.models import Lead, Operator, SharedLeadValue, counted_open_contacts
 
 
 class Drift(NamedTuple):
@@ -42,3 +43,48 @@ def repair_open_contacts(session) -> int:
         update(Operator).where(Operator.open_contacts != counted).values(open_contacts=counted)
     )
     return result.rowcount
+
+
+class ValueDrift(NamedTuple):
+    field: str
+    value: str
+    stored: int | None  # the oldest lead the table names, None when the value is missing
+    counted: int | None  # the oldest lead holding it, None when fewer than two leads do
+
+
+def _shared_values_counted():
+    """(field, value, first_lead_id) of every phone and email more than one lead holds."""
+    return union_all(*(
+        select(literal(field).label("field"), column.label("value"), func.min(Lead.id).label("first_lead_id"))
+        .where(column.is_not(None))
+        .group_by(column)
+        .having(func.count() > 1)
+        for field, column in (("phone", Lead.phone), ("email", Lead.email))
+    ))
+
+
+def shared_values_drift(session) -> list[ValueDrift]:
+    """Every value the table holds wrongly, misses or names with another oldest lead.
+
+    Stored and counted rows come from one statement: one snapshot on PostgreSQL, even under load.
+    """
+    table = SharedLeadValue.__table__
+    stored_rows = select(table.c.field, table.c.value, table.c.first_lead_id, literal(True))
+    counted_rows = select(_shared_values_counted().subquery(), literal(False))
+    found: dict[bool, dict] = {True: {}, False: {}}
+    for field, value, first_lead_id, stored in session.execute(union_all(stored_rows, counted_rows)):
+        found[bool(stored)][(field, value)] = first_lead_id
+    stored, counted = found[True], found[False]
+    return [
+        ValueDrift(field, value, stored.get((field, value)), counted.get((field, value)))
+        for field, value in sorted(counted.keys() | stored.keys())
+        if stored.get((field, value)) != counted.get((field, value))
+    ]
+
+
+def repair_shared_values(session) -> None:
+    """Write the table afresh from the leads, inside the caller's write transaction."""
+    session.execute(delete(SharedLeadValue))
+    session.execute(
+        insert(SharedLeadValue).from_select(["field", "value", "first_lead_id"], _shared_values_counted())
+    )

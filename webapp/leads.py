@@ -19,7 +19,7 @@ from sqlalchemy import column, delete, func, insert, or_, select, table, text, u
 from webapp.database import on_sqlite_else
 from webapp.distribution import Actor
 from webapp.errors import InvalidError, NotFoundError
-from webapp.models import Contact, Lead, LeadAlias, LeadMerge
+from webapp.models import Contact, Lead, LeadAlias, LeadMerge, SharedLeadValue
 
 DEFAULT_PHONE_REGION = "RU"
 # What a lead holds about the customer (a merge fills the survivor's empty ones).
@@ -122,14 +122,13 @@ MAX_GROUPS = 100
 MAX_LEADS_PER_GROUP = 50
 
 
-def _shared_values(session, column, limit: int) -> list[str]:
-    """Values of ``column`` held by more than one lead, the group with the oldest lead first."""
+def _shared_values(session, field: str, limit: int) -> list[str]:
+    """Values of ``field`` held by more than one lead, the group with the oldest lead first:
+    read from the triggers' table (migration 0020), not by grouping every lead."""
     query = (
-        select(column)
-        .where(column.is_not(None))
-        .group_by(column)
-        .having(func.count() > 1)
-        .order_by(func.min(Lead.id))
+        select(SharedLeadValue.value)
+        .where(SharedLeadValue.field == field)
+        .order_by(SharedLeadValue.first_lead_id, SharedLeadValue.value)
         .limit(limit)
     )
     return list(session.execute(query).scalars())
@@ -137,7 +136,7 @@ def _shared_values(session, column, limit: int) -> list[str]:
 
 def _groups_on(session, field: str, limit: int) -> list[DuplicateGroup]:
     column = getattr(Lead, field)
-    values = _shared_values(session, column, limit)
+    values = _shared_values(session, field, limit)
     if not values:
         return []
     leads = session.execute(select(Lead).where(column.in_(values)).order_by(Lead.id)).scalars()

@@ -88,11 +88,13 @@ class ChangeSeqMixin:
 
 class Lead(db.Model):
     __tablename__ = "leads"
+    # With the id: a value's oldest lead is read from the index (migration 0020's triggers).
+    __table_args__ = (Index("ix_leads_phone_id", "phone", "id"), Index("ix_leads_email_id", "email", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str] = mapped_column(String(255), unique=True)
-    email: Mapped[str | None] = mapped_column(String(254), index=True)
-    phone: Mapped[str | None] = mapped_column(String(50), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
     name: Mapped[str | None] = mapped_column(String(200))
     # The source every contact of this lead came through, while there is one; NULL once a
     # second source sent one. A source token reads and overwrites email, phone and name only
@@ -103,6 +105,19 @@ class Lead(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="lead")
+
+
+class SharedLeadValue(db.Model):
+    """A phone or an email held by more than one lead: the possible duplicates, found without
+    grouping every lead. Written only by the database's triggers on leads (migration 0020);
+    ``flask --app wsgi check`` recomputes it."""
+
+    __tablename__ = "shared_lead_values"
+    __table_args__ = (Index("ix_shared_lead_values_field_first_lead_id", "field", "first_lead_id"),)
+
+    field: Mapped[str] = mapped_column(String(5), primary_key=True)  # "phone" or "email"
+    value: Mapped[str] = mapped_column(String(254), primary_key=True)
+    first_lead_id: Mapped[int]  # the oldest lead holding it: the page lists the oldest groups first
 
 
 class LeadAlias(db.Model):

@@ -69,6 +69,17 @@ def test_duplicates_lists_leads_sharing_a_phone_or_an_email(api, twins):
     assert set(items[0]["leads"][0]) == {"id", "external_id", "email", "phone", "name", "created_at"}
 
 
+def test_duplicates_follow_merges(api, twins):
+    """After the merge no two leads share the phone; the survivor took the other's email,
+    which it now shares with tg:olga."""
+    merged = api.post(f"/api/v1/leads/{twins['keep']}/merge", json={"lead_id": twins["merge"]})
+    assert merged.status_code == 200
+    items = api.get("/api/v1/leads/duplicates").get_json()["items"]
+    assert [(item["matched_on"], [lead["external_id"] for lead in item["leads"]]) for item in items] == [
+        ("email", ["tg:ivan", "tg:olga"]),
+    ]
+
+
 def _history(lead_id):
     db.session.rollback()
     with db.engine.connect() as connection:
