@@ -113,15 +113,16 @@ BEGIN
     RETURN NULL;
 END $$;
 """
-# The intake's upsert sets phone and email on every repeat contact: the WHEN skips the call
-# when neither changed.
-POSTGRESQL_TRIGGERS = """
-CREATE TRIGGER leads_shared_values_insert_delete AFTER INSERT OR DELETE ON leads
-FOR EACH ROW EXECUTE FUNCTION leads_shared_values();
-CREATE TRIGGER leads_shared_values_update AFTER UPDATE OF phone, email ON leads
-FOR EACH ROW WHEN (NEW.phone IS DISTINCT FROM OLD.phone OR NEW.email IS DISTINCT FROM OLD.email)
-EXECUTE FUNCTION leads_shared_values();
-"""
+# A lead with neither phone nor email (a chat bot's customer) calls nothing; the intake's
+# upsert sets both on every repeat contact, and the WHEN skips the call when neither changed.
+POSTGRESQL_TRIGGERS = {
+    'leads_shared_values_insert': 'AFTER INSERT ON leads FOR EACH ROW '
+                                  'WHEN (NEW.phone IS NOT NULL OR NEW.email IS NOT NULL)',
+    'leads_shared_values_update': 'AFTER UPDATE OF phone, email ON leads FOR EACH ROW '
+                                  'WHEN (NEW.phone IS DISTINCT FROM OLD.phone OR NEW.email IS DISTINCT FROM OLD.email)',
+    'leads_shared_values_delete': 'AFTER DELETE ON leads FOR EACH ROW '
+                                  'WHEN (OLD.phone IS NOT NULL OR OLD.email IS NOT NULL)',
+}
 
 
 def upgrade():
@@ -149,7 +150,8 @@ def upgrade():
             op.execute(f'CREATE TRIGGER {name} {body}')
     else:
         op.execute(POSTGRESQL_FUNCTIONS)
-        op.execute(POSTGRESQL_TRIGGERS)
+        for name, when in POSTGRESQL_TRIGGERS.items():
+            op.execute(f'CREATE TRIGGER {name} {when} EXECUTE FUNCTION leads_shared_values()')
 
 
 def downgrade():
@@ -157,8 +159,8 @@ def downgrade():
         for name in SQLITE_TRIGGERS:
             op.execute(f'DROP TRIGGER {name}')
     else:
-        op.execute('DROP TRIGGER leads_shared_values_insert_delete ON leads')
-        op.execute('DROP TRIGGER leads_shared_values_update ON leads')
+        for name in POSTGRESQL_TRIGGERS:
+            op.execute(f'DROP TRIGGER {name} ON leads')
         op.execute('DROP FUNCTION leads_shared_values()')
     op.drop_index('ix_shared_lead_values_field_first_lead_id', table_name='shared_lead_values')
     op.drop_table('shared_lead_values')
