@@ -6,7 +6,7 @@ Triggers keep it in the statement that writes a lead - an intake's upsert, a mer
 manual UPDATE - whichever code or tool wrote it; `flask --app wsgi check` recomputes it.
 
 Each change of a lead's phone or email refreshes the values it touched: the value's row
-is deleted, and written again with its oldest lead when more than one lead holds it.
+is written with its oldest lead when more than one lead holds it, and deleted otherwise.
 On PostgreSQL two transactions writing the same value take turns (an advisory lock on the
 value's bucket, held to commit) and the second one's probe, taken after the wait by a fresh
 statement, sees the first's lead: no duplicate is missed by two intakes at once.
