@@ -68,6 +68,14 @@ def _sqlite_triggers(field: str) -> dict[str, str]:
 SQLITE_TRIGGERS = {name: body for field in FIELDS for name, body in _sqlite_triggers(field).items()}
 
 
+def _postgresql_changed(field: str) -> str:
+    """old_<field> and new_<field>: the values this row's change may make or unmake shared."""
+    changed = f"NEW.{field} IS DISTINCT FROM OLD.{field}"
+    return f"""
+    IF TG_OP = 'DELETE' OR (TG_OP = 'UPDATE' AND {changed}) THEN old_{field} := OLD.{field}; END IF;
+    IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND {changed}) THEN new_{field} := NEW.{field}; END IF;"""
+
+
 def _postgresql_old(field: str) -> str:
     """An old value is deleted and written again if still shared."""
     return f"""
@@ -85,18 +93,8 @@ CREATE FUNCTION leads_shared_values() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     old_phone text; new_phone text; old_email text; new_email text;
 BEGIN
-    IF TG_OP <> 'INSERT' AND (TG_OP = 'DELETE' OR NEW.phone IS DISTINCT FROM OLD.phone) THEN
-        old_phone := OLD.phone;
-    END IF;
-    IF TG_OP <> 'INSERT' AND (TG_OP = 'DELETE' OR NEW.email IS DISTINCT FROM OLD.email) THEN
-        old_email := OLD.email;
-    END IF;
-    IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.phone IS DISTINCT FROM OLD.phone) THEN
-        new_phone := NEW.phone;
-    END IF;
-    IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.email IS DISTINCT FROM OLD.email) THEN
-        new_email := NEW.email;
-    END IF;
+    {_postgresql_changed('phone')}
+    {_postgresql_changed('email')}
     PERFORM pg_advisory_xact_lock({VALUE_LOCK_SPACE}, bucket) FROM (
         SELECT DISTINCT hashtext(key) & {VALUE_LOCK_BUCKETS - 1} AS bucket
         FROM unnest(ARRAY['phone:' || old_phone, 'phone:' || new_phone,
