@@ -197,17 +197,13 @@ def _triggers_off(connection, table: str, names: str = "%"):
             "AND tgname LIKE %(names)s",
             {"table": table, "names": names},
         ).all()
+    sqlite = connection.dialect.name == "sqlite"
     for name, _sql in triggers:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        else:
-            connection.exec_driver_sql(f'ALTER TABLE {table} DISABLE TRIGGER "{name}"')
+        off = f'DROP TRIGGER "{name}"' if sqlite else f'ALTER TABLE {table} DISABLE TRIGGER "{name}"'
+        connection.exec_driver_sql(off)
     yield
     for name, sql in triggers:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql(sql)
-        else:
-            connection.exec_driver_sql(f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')
+        connection.exec_driver_sql(sql if sqlite else f'ALTER TABLE {table} ENABLE TRIGGER "{name}"')
 
 
 @contextmanager

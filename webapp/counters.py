@@ -71,10 +71,10 @@ def shared_values_drift(session) -> list[ValueDrift]:
     table = SharedLeadValue.__table__
     stored_rows = select(table.c.field, table.c.value, table.c.first_lead_id, literal(True))
     counted_rows = select(_shared_values_counted().subquery(), literal(False))
-    found: dict[bool, dict] = {True: {}, False: {}}
-    for field, value, first_lead_id, stored in session.execute(union_all(stored_rows, counted_rows)):
-        found[bool(stored)][(field, value)] = first_lead_id
-    stored, counted = found[True], found[False]
+    stored: dict[tuple[str, str], int] = {}
+    counted: dict[tuple[str, str], int] = {}
+    for field, value, first_lead_id, is_stored in session.execute(union_all(stored_rows, counted_rows)):
+        (stored if is_stored else counted)[(field, value)] = first_lead_id
     return [
         ValueDrift(field, value, stored.get((field, value)), counted.get((field, value)))
         for field, value in sorted(counted.keys() | stored.keys())
