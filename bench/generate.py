@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import create_engine, event, text, update
+from sqlalchemy.orm import Session
 
 from bench.databases import migrate
-from webapp import counters
+from webapp import counters, pick_tallies
 from webapp.models import Operator, counted_open_contacts
 
 BATCH = 50_000
@@ -304,11 +305,21 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
         )
     with engine.begin() as connection:
         _fill_records(connection, ids, weights, stamp, now)
+    _fold_finished_days(engine)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return FillSummary(operators, sources, leads, contacts, time.monotonic() - started)
+
+
+def _fold_finished_days(engine) -> None:
+    """What the worker does to a database in use: every finished day's picks folded (pick_tallies)."""
+    with Session(engine) as session:
+        while True:
+            with session.begin():
+                if pick_tallies.fold_next_day(session, datetime.now(UTC)) is None:
+                    return
 
 
 def _phone(number: int) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from webapp import contacts, create_app, leads
+from webapp import contacts, create_app, insight, leads, worker
 from webapp.database import declared_by_the_models
 from webapp.extensions import db
 
@@ -223,3 +225,42 @@ def test_0020_finds_the_phones_and_emails_leads_already_share(tmp_path):
         db.session.remove()
         db.engine.dispose()
     assert groups == [("phone", "+79120000001", [1, 2, 4]), ("email", "x@example.com", [1, 3])]
+
+
+def test_0021_starts_with_nothing_folded_and_the_worker_folds_the_history(tmp_path):
+    app = _app(tmp_path)
+    candidates = '[{"operator_id": 1, "weight": 1, "load": 0, "limit": 10, "eligible": true}]'
+    with app.app_context():
+        upgrade(revision="0020_shared_lead_values")
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO operators (id, name, status, max_active_contacts, created_at) VALUES "
+                "(1, 'Anna', 'active', 10, '2026-01-01')"
+            ))
+            connection.execute(text("INSERT INTO sources (id, name, created_at) VALUES (1, 'S', '2026')"))
+            connection.execute(text("INSERT INTO leads (id, external_id, created_at) VALUES (1, 'a', '26')"))
+            connection.execute(text(
+                "INSERT INTO contacts (id, lead_id, source_id, operator_id, status, created_at) VALUES "
+                "(1, 1, 1, 1, 'new', '2026-11-02 10:00:00')"
+            ))
+            connection.execute(text(
+                "INSERT INTO assignments (contact_id, at, \"trigger\", rule, actor_kind, actor_name, "
+                "operator_id, forced, candidates) VALUES "
+                "(1, '2026-11-02 10:00:00', 'intake', 'weighted', 'system', 'system', 1, 0, :candidates)"
+            ), {"candidates": candidates})
+        upgrade()
+        period = (datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+
+        def picks():
+            (stats,) = insight.stats_report(db.session, *period, [(1, "S")], {1: "Anna"})
+            db.session.rollback()
+            return stats.picks, [(share.assigned, share.expected) for share in stats.operators]
+
+        assert db.session.execute(text("SELECT count(*) FROM pick_tallies")).scalar() == 0
+        assert picks() == (1, [(1, 1.0)])
+        assert worker.fold_finished_days(db.session) == 1
+        folded = db.session.execute(text("SELECT day, assigned, trials FROM pick_tallies")).all()
+        assert picks() == (1, [(1, 1.0)])
+        db.session.remove()
+        db.engine.dispose()
+    assert [(str(day)[:10], assigned, trials) for day, assigned, trials in folded] == [("2026-11-02", 1, 1)]

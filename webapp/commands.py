@@ -8,7 +8,7 @@ from datetime import timedelta
 import click
 from flask import Blueprint, current_app
 
-from webapp import counters, demo, intake, tokens, users, worker
+from webapp import counters, demo, intake, pick_tallies, tokens, users, worker
 from webapp.database import write_transaction
 from webapp.directory import get_existing
 from webapp.errors import DomainError
@@ -116,23 +116,33 @@ def sweep():
 @bp.cli.command("check")
 @click.option("--repair", is_flag=True, help="Set everything that differs to what was recomputed.")
 def check(repair):
-    """Recount every operator's open contacts and the values leads share; exit 1 when one differs."""
+    """Recount every operator's open contacts, the values leads share and the folded picks;
+    exit 1 when one differs."""
     if repair:
         with write_transaction(db.session):
             drift = counters.open_contacts_drift(db.session)
             value_drift = counters.shared_values_drift(db.session)
+            tally_drift = pick_tallies.tallies_drift(db.session)
             counters.repair_open_contacts(db.session)
             counters.repair_shared_values(db.session)
+            if tally_drift:
+                pick_tallies.refold(db.session)
     else:
         drift = counters.open_contacts_drift(db.session)
         value_drift = counters.shared_values_drift(db.session)
+        tally_drift = pick_tallies.tallies_drift(db.session)
     for operator_id, name, stored, counted in drift:
         click.echo(f"Operator {operator_id} ({name}): {stored} open contacts stored, {counted} counted.")
     for field, value, stored, counted in value_drift:
         click.echo(f"Shared {field} {value}: oldest lead {stored} stored, {counted} found.")
-    if not drift and not value_drift:
-        click.echo("Every operator's open-contact count matches its contacts; every shared value, its leads.")
+    for source_id, operator_id, stored, counted in tally_drift:
+        click.echo(f"Picks of operator {operator_id} on source {source_id} in the folded days: "
+                   f"{stored} stored, {counted} in the records.")
+    if not drift and not value_drift and not tally_drift:
+        click.echo("Every operator's open-contact count matches its contacts; every shared value, its leads; "
+                   "the folded picks, their records.")
     elif repair:
-        click.echo(f"Repaired {len(drift)} counts and {len(value_drift)} shared values.")
+        click.echo(f"Repaired {len(drift)} counts and {len(value_drift)} shared values"
+                   + ("; the picks are folded again by the worker." if tally_drift else "."))
     else:
         raise SystemExit(1)

@@ -50,6 +50,15 @@ class Tally:
         if self.trials < EXACT_BELOW_PICKS:
             self.few_chances.append(chance)
 
+    def add(self, other: Tally) -> None:
+        """Add the picks of another part of the period (a folded day's sums, or records)."""
+        if self.trials + other.trials < EXACT_BELOW_PICKS:
+            self.few_chances.extend(other.few_chances)
+        self.assigned += other.assigned
+        self.trials += other.trials
+        self.expected += other.expected
+        self.variance += other.variance
+
     def beyond_chance(self) -> bool:
         """True when ``assigned`` is further from ``expected`` than chance explains (p < 0.001)."""
         if not self.trials:

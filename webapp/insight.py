@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy import Integer, cast, func, null, or_, select, union_all
 
+from webapp import pick_tallies
 from webapp.bulk_reads import collector_paused, plain_rows
 from webapp.clock import utcnow
 from webapp.errors import InvalidError
-from webapp.fairness import percentile, pick_chances, tally_picks
+from webapp.fairness import percentile
 from webapp.models import Assignment, Contact, Operator, OperatorSourceWeight, Source
 
 DEFAULT_DAYS = 7
@@ -90,10 +91,10 @@ def stats_report(session, start: datetime, end: datetime, sources: list[tuple[in
     report = {source_id: SourceStats(source_id, name) for source_id, name in sources}
     ids = list(report)
     _add_arrivals(report, plain_rows(session, _first_assignments(start, end, ids)), zone)
-    picks = _weighted_picks(session, start, end, ids)
+    picks = pick_tallies.period_tallies(session, start, end, ids)
     weighted_now = _weighted_operators(session, ids)
     for source_id in ids:
-        count, tallies = tally_picks(picks.get(source_id, []))
+        count, tallies = picks.get(source_id, (0, {}))
         # A tally stands for every operator who had a chance in a pick or got one.
         listed = sorted(weighted_now[source_id] | tallies.keys())
         report[source_id].picks = count
@@ -129,23 +130,6 @@ def _share(names: dict[int, str], operator_id: int, picks: int, tally) -> Operat
 
 def _whole(seconds: float | None) -> int | None:
     return None if seconds is None else int(round(seconds))
-
-
-def _weighted_picks(session, start, end, source_ids) -> dict[int, list[tuple[int, dict[int, float]]]]:
-    """{source id: [(chosen operator, chances)…]} of the weighted automatic picks in the period."""
-    rows = plain_rows(
-        session,
-        select(Contact.source_id, Assignment.operator_id, Assignment.candidates)
-        .join(Contact, Contact.id == Assignment.contact_id)
-        .where(Assignment.rule == "weighted", Assignment.at >= start, Assignment.at < end)
-        # "+ 0": the period is the selective part (SQLite read every contact of the sources).
-        .where((Contact.source_id + 0).in_(source_ids))
-        .order_by(Assignment.id),
-    )
-    picks: dict[int, list] = defaultdict(list)
-    for source_id, operator_id, candidates in rows:
-        picks[source_id].append((operator_id, pick_chances(candidates)))
-    return picks
 
 
 def _weighted_operators(session, source_ids) -> dict[int, set[int]]:

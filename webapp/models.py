@@ -326,6 +326,26 @@ class Assignment(db.Model):
 WEIGHT_PLAN_STATUSES = ("scheduled", "active", "done", "cancelled", "missed")
 
 
+class PickTally(db.Model):
+    """One finished day's weighted picks on a source, summed for one operator (``webapp.pick_tallies``).
+
+    The sums of ``webapp.fairness.Tally``: what the stats need of the day's assignment records,
+    without parsing their candidate lists again. Written once per day, by the fold.
+    """
+
+    __tablename__ = "pick_tallies"
+
+    day: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)  # its first moment, UTC
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), primary_key=True)
+    assigned: Mapped[int]
+    trials: Mapped[int]
+    expected: Mapped[float]
+    variance: Mapped[float]
+    # Each chance, when the day gave fewer than EXACT_BELOW_PICKS (the exact test needs them).
+    few_chances: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+
+
 class WeightPlan(db.Model):
     """A weight set planned for a period of a source: applied at ``start``, reverted at ``end``.
 

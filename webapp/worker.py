@@ -21,8 +21,9 @@ import click
 from flask import Blueprint, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
-from webapp import jobs, timeouts, webhooks
+from webapp import jobs, pick_tallies, timeouts, webhooks
 from webapp.clock import utcnow
+from webapp.database import write_transaction
 from webapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,31 @@ def run_due_work(session, now=None) -> dict[str, int]:
     """One pass of everything time-driven: what the worker runs on each tick."""
     now = now or utcnow()
     # Timeouts first: what they return to the pool the sweep hands out in the same tick.
-    done = {"timed_out": timeouts.expire(session, now), "assigned": jobs.sweep(session, now=now)}
+    done = {"timed_out": timeouts.expire(session, now), "assigned": jobs.sweep(session, now=now),
+            "days_folded": fold_finished_days(session)}
     if any(done.values()):
         log.info("tick at %s: %s", now.isoformat(timespec="seconds"), done)
     return done
+
+
+# A tick folds at most a week: a database upgraded with a year of history is folded over
+# a few minutes of ticks, none of which holds the others up for long.
+FOLD_DAYS_PER_TICK = 7
+
+
+def fold_finished_days(session) -> int:
+    """Fold the finished days into the pick tallies (webapp.pick_tallies), a day per unit of work.
+
+    By the clock itself, not the tick's ``now``: a day is folded once its records are all
+    written, which only real time tells.
+    """
+    folded = 0
+    while folded < FOLD_DAYS_PER_TICK:
+        with write_transaction(session):
+            if pick_tallies.fold_next_day(session, utcnow()) is None:
+                break
+        folded += 1
+    return folded
 
 
 @bp.cli.command("worker")
