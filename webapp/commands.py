@@ -108,9 +108,10 @@ def purge_idempotency_keys():
 
 @bp.cli.command("sweep")
 def sweep():
-    """One pass of the worker's time-driven work (response timeouts, the drain), then exit."""
+    """One pass of the worker's time-driven work (response timeouts, the drain, the fold), then exit."""
     done = worker.run_due_work(db.session)
-    click.echo(f"Sweep assigned {done['assigned']} waiting contacts. {done['timed_out']} contacts timed out.")
+    click.echo(f"Sweep assigned {done['assigned']} waiting contacts. {done['timed_out']} contacts timed out. "
+               f"{done['days_folded']} days of picks folded.")
 
 
 @bp.cli.command("check")

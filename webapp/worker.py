@@ -108,7 +108,7 @@ def fold_finished_days(session) -> int:
 @click.option("--threads", default=2, show_default=True,
               help="Tasks run at once in this process (a slow webhook receiver holds one).")
 def worker(threads):
-    """Run the background work (drain sweep, timeouts, webhooks) until stopped (Ctrl-C)."""
+    """Run the background work (drain sweep, timeouts, webhooks, the daily fold) until stopped (Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     huey = create_huey(app)
