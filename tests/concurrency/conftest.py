@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import text
 
 from tests.builders import make_operator, make_source, make_token
 from tests.concurrency.harness import Call
@@ -82,3 +83,11 @@ def wait_for(condition, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.01)
+
+
+def waiting_on_an_advisory_lock(engine) -> bool:
+    """PostgreSQL: whether some session waits on an advisory lock now."""
+    with engine.connect() as connection:
+        return connection.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'")
+        ).scalar_one() > 0

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.concurrency.conftest import wait_for
+from tests.concurrency.conftest import wait_for, waiting_on_an_advisory_lock
 
 pytestmark = pytest.mark.concurrency
 
@@ -33,13 +33,6 @@ def engine(app, database_url):
     engine.dispose()
 
 
-def _waiting_on_a_value(engine) -> bool:
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'")
-        ).scalar_one() > 0
-
-
 def _two_leads_at_once(engine, *, second_waits: bool) -> int:
     """Lead ``a`` written and not committed while lead ``b`` is written and committed; the id of ``a``."""
     with engine.connect() as first:
@@ -52,7 +45,7 @@ def _two_leads_at_once(engine, *, second_waits: bool) -> int:
         second = threading.Thread(target=write_second)
         second.start()
         if second_waits:
-            wait_for(lambda: _waiting_on_a_value(engine), timeout=10)
+            wait_for(lambda: waiting_on_an_advisory_lock(engine), timeout=10)
         else:
             second.join(timeout=10)
         first.commit()

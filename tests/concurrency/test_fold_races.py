@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from tests.builders import make_operator, make_source
-from tests.concurrency.conftest import wait_for
+from tests.concurrency.conftest import wait_for, waiting_on_an_advisory_lock
 from tests.histories import arrive
 from webapp import pick_tallies
 from webapp.clock import utcnow
@@ -35,13 +35,6 @@ def engine(app, database_url):
     engine.dispose()
 
 
-def _waiting_for_its_turn(engine) -> bool:
-    with engine.connect() as connection:
-        return connection.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'")
-        ).scalar_one() > 0
-
-
 def test_a_second_fold_waits_for_the_first_and_folds_the_next_day(engine):
     anna = make_operator("Anna")
     source = make_source("Telegram", weights={anna: 1})
@@ -59,7 +52,7 @@ def test_a_second_fold_waits_for_the_first_and_folds_the_next_day(engine):
             folded["first"] = pick_tallies.fold_next_day(first, utcnow())
             second = threading.Thread(target=fold_second)
             second.start()
-            wait_for(lambda: _waiting_for_its_turn(engine), timeout=10)
+            wait_for(lambda: waiting_on_an_advisory_lock(engine), timeout=10)
         second.join(timeout=10)
     assert not second.is_alive()
     assert folded == {"first": DAY_ONE, "second": DAY_ONE + timedelta(days=1)}
