@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from datetime import timedelta
 
 import click
@@ -119,19 +120,16 @@ def sweep():
 def check(repair):
     """Recount every operator's open contacts, the values leads share and the folded picks;
     exit 1 when one differs."""
-    if repair:
-        with write_transaction(db.session):
-            drift = counters.open_contacts_drift(db.session)
-            value_drift = counters.shared_values_drift(db.session)
-            tally_drift = pick_tallies.tallies_drift(db.session)
+    # A repair reads and writes in one unit of work; a check only reads.
+    with write_transaction(db.session) if repair else nullcontext():
+        drift = counters.open_contacts_drift(db.session)
+        value_drift = counters.shared_values_drift(db.session)
+        tally_drift = pick_tallies.tallies_drift(db.session)
+        if repair:
             counters.repair_open_contacts(db.session)
             counters.repair_shared_values(db.session)
             if tally_drift:
                 pick_tallies.refold(db.session)
-    else:
-        drift = counters.open_contacts_drift(db.session)
-        value_drift = counters.shared_values_drift(db.session)
-        tally_drift = pick_tallies.tallies_drift(db.session)
     for operator_id, name, stored, counted in drift:
         click.echo(f"Operator {operator_id} ({name}): {stored} open contacts stored, {counted} counted.")
     for field, value, stored, counted in value_drift:
