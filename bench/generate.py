@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, event, text, update
 from sqlalchemy.orm import Session
 
 from bench.databases import migrate
-from webapp import counters, pick_tallies
+from webapp import counters, worker
 from webapp.models import Operator, counted_open_contacts
 
 BATCH = 50_000
@@ -316,10 +316,8 @@ def fill(database_url: str, *, operators=1000, sources=20, contacts=1_000_000, s
 def _fold_finished_days(engine) -> None:
     """What the worker does to a database in use: every finished day's picks folded (pick_tallies)."""
     with Session(engine) as session:
-        while True:
-            with session.begin():
-                if pick_tallies.fold_next_day(session, datetime.now(UTC)) is None:
-                    return
+        while worker.fold_finished_days(session):
+            pass
 
 
 def _phone(number: int) -> str | None:

@@ -1,5 +1,5 @@
 """What triggers keep, recomputed: ``Operator.open_contacts`` against the contacts themselves,
-``shared_lead_values`` against the leads.
+``shared_lead_values`` against the leads (``differences`` serves ``pick_tallies`` too).
 
 The triggers of migrations 0014 and 0020 keep them in the statement that changes a contact
 or a lead, so they cannot drift through the application. This is the proof, and the repair
@@ -63,23 +63,32 @@ def _shared_values_counted():
     ))
 
 
-def shared_values_drift(session) -> list[ValueDrift]:
-    """Every value the table holds wrongly, misses or names with another oldest lead.
+def differences(session, stored_rows, counted_rows, missing=None) -> list[tuple]:
+    """(key..., stored, counted) of every key whose stored value is not its recount, by key.
 
-    Stored and counted rows come from one statement: one snapshot on PostgreSQL, even under load.
+    ``stored_rows`` and ``counted_rows`` select the key's columns, then the value; they are
+    read by one statement (one snapshot on PostgreSQL, even under load). ``missing``: the
+    value of a key found on one side only.
     """
-    table = SharedLeadValue.__table__
-    stored_rows = select(table.c.field, table.c.value, table.c.first_lead_id, literal(True))
-    counted_rows = select(_shared_values_counted().subquery(), literal(False))
-    stored: dict[tuple[str, str], int] = {}
-    counted: dict[tuple[str, str], int] = {}
-    for field, value, first_lead_id, is_stored in session.execute(union_all(stored_rows, counted_rows)):
-        (stored if is_stored else counted)[(field, value)] = first_lead_id
+    stored: dict[tuple, object] = {}
+    counted: dict[tuple, object] = {}
+    both = union_all(
+        select(stored_rows.subquery(), literal(True)), select(counted_rows.subquery(), literal(False))
+    )
+    for *key, value, is_stored in session.execute(both):
+        (stored if is_stored else counted)[tuple(key)] = value
     return [
-        ValueDrift(field, value, stored.get((field, value)), counted.get((field, value)))
-        for field, value in sorted(counted.keys() | stored.keys())
-        if stored.get((field, value)) != counted.get((field, value))
+        (*key, stored.get(key, missing), counted.get(key, missing))
+        for key in sorted(stored.keys() | counted.keys())
+        if stored.get(key, missing) != counted.get(key, missing)
     ]
+
+
+def shared_values_drift(session) -> list[ValueDrift]:
+    """Every value the table holds wrongly, misses or names with another oldest lead."""
+    table = SharedLeadValue.__table__
+    stored_rows = select(table.c.field, table.c.value, table.c.first_lead_id)
+    return [ValueDrift(*row) for row in differences(session, stored_rows, _shared_values_counted())]
 
 
 def repair_shared_values(session) -> None:

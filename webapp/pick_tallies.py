@@ -18,14 +18,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Float, Integer, cast, delete, func, insert, literal, null, or_, select, text, union_all
+from sqlalchemy import Float, Integer, cast, delete, func, insert, null, or_, select, text, union_all
 
+from webapp import counters
 from webapp.bulk_reads import collector_paused, plain_rows
 from webapp.fairness import EXACT_BELOW_PICKS, Tally, pick_chances, tally_picks
 from webapp.models import Assignment, Contact, PickTally
+from webapp.queries.today import start_of_day
 
 DAY = timedelta(days=1)
 SETTLE = timedelta(hours=1)
@@ -38,7 +40,7 @@ SourceTallies = dict[int, tuple[int, dict[int, Tally]]]
 
 def day_of(moment: datetime) -> datetime:
     """The first moment of the UTC day ``moment`` falls in."""
-    return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
+    return start_of_day(moment.astimezone(UTC).date())
 
 
 def folded_until(session) -> datetime | None:
@@ -57,14 +59,14 @@ def period_tallies(session, start: datetime, end: datetime, source_ids: list[int
     folded = folded_until(session)
     first = day_of(start) + (DAY if day_of(start) < start else timedelta())
     last = min(day_of(end), folded) if folded else first
-    if last <= first:
-        first = last = start  # nothing folded inside the period: every pick from the records
+    # Nothing folded inside the period: every pick from the records (the folded read still
+    # runs, empty, so the page's statements stay the same).
+    outside = or_(Assignment.at < first, Assignment.at >= last) if first < last else None
     tallies: dict[int, dict[int, Tally]] = defaultdict(dict)
     picks: dict[int, int] = defaultdict(int)
     for source_id, operator_id, tally in _folded(session, first, last, source_ids):
         tallies[source_id][operator_id] = tally
         picks[source_id] += tally.assigned
-    outside = or_(Assignment.at < first, Assignment.at >= last)
     for source_id, source_picks in weighted_picks(session, start, end, source_ids, where=outside).items():
         count, found = tally_picks(source_picks)
         picks[source_id] += count
@@ -176,25 +178,17 @@ def tallies_drift(session) -> list[TallyDrift]:
     if folded is None:
         return []
     stored_rows = (
-        select(PickTally.source_id, PickTally.operator_id, func.sum(PickTally.assigned), literal(True))
+        select(PickTally.source_id, PickTally.operator_id, func.sum(PickTally.assigned))
         .where(PickTally.day < folded)
         .group_by(PickTally.source_id, PickTally.operator_id)
     )
     counted_rows = (
-        select(Contact.source_id, Assignment.operator_id, func.count(), literal(False))
+        select(Contact.source_id, Assignment.operator_id, func.count())
         .join(Contact, Contact.id == Assignment.contact_id)
         .where(Assignment.rule == "weighted", Assignment.at < folded)
         .group_by(Contact.source_id, Assignment.operator_id)
     )
-    stored: dict[tuple[int, int], int] = {}
-    counted: dict[tuple[int, int], int] = {}
-    for source_id, operator_id, picks, is_stored in session.execute(union_all(stored_rows, counted_rows)):
-        (stored if is_stored else counted)[(source_id, operator_id)] = picks
-    return [
-        TallyDrift(*key, stored.get(key, 0), counted.get(key, 0))
-        for key in sorted(stored.keys() | counted.keys())
-        if stored.get(key, 0) != counted.get(key, 0)
-    ]
+    return [TallyDrift(*row) for row in counters.differences(session, stored_rows, counted_rows, missing=0)]
 
 
 def refold(session) -> None:

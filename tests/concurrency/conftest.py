@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from tests.builders import make_operator, make_source, make_token
 from tests.concurrency.harness import Call
@@ -83,6 +83,17 @@ def wait_for(condition, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.01)
+
+
+@pytest.fixture
+def postgres_engine(app, database_url):
+    """An engine of the test's own on its PostgreSQL database, for transactions held open side by
+    side. SQLite has one writer at a time: the races these tests stage cannot happen there."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: two transactions never write side by side")
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
 
 
 def waiting_on_an_advisory_lock(engine) -> bool:

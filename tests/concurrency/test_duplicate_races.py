@@ -14,7 +14,7 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests.concurrency.conftest import wait_for, waiting_on_an_advisory_lock
 
@@ -22,15 +22,6 @@ pytestmark = pytest.mark.concurrency
 
 PHONE = "+79120000001"
 INSERT_LEAD = text("INSERT INTO leads (external_id, phone, created_at) VALUES (:e, :p, now()) RETURNING id")
-
-
-@pytest.fixture
-def engine(app, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time: a trigger's count always sees the committed leads")
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
 
 
 def _two_leads_at_once(engine, *, second_waits: bool) -> int:
@@ -59,9 +50,9 @@ def _shared(engine):
         return connection.execute(text("SELECT field, value, first_lead_id FROM shared_lead_values")).all()
 
 
-def test_two_leads_written_at_once_with_one_phone_are_a_duplicate(engine):
-    first_id = _two_leads_at_once(engine, second_waits=True)
-    assert _shared(engine) == [("phone", PHONE, first_id)]
+def test_two_leads_written_at_once_with_one_phone_are_a_duplicate(postgres_engine):
+    first_id = _two_leads_at_once(postgres_engine, second_waits=True)
+    assert _shared(postgres_engine) == [("phone", PHONE, first_id)]
 
 
 @contextmanager
@@ -81,14 +72,14 @@ def _refresh_without_the_lock(engine):
             connection.execute(text(original))
 
 
-def test_negative_control_without_the_lock_the_pair_is_missed(app, engine):
+def test_negative_control_without_the_lock_the_pair_is_missed(app, postgres_engine):
     """...and `flask check` finds what the race missed; --repair mends it."""
-    with _refresh_without_the_lock(engine):
-        first_id = _two_leads_at_once(engine, second_waits=False)
-        assert _shared(engine) == []
+    with _refresh_without_the_lock(postgres_engine):
+        first_id = _two_leads_at_once(postgres_engine, second_waits=False)
+        assert _shared(postgres_engine) == []
     runner = app.test_cli_runner()
     found = runner.invoke(args=["check"])
     assert found.exit_code == 1
     assert f"Shared phone {PHONE}: oldest lead None stored, {first_id} found." in found.output
     assert runner.invoke(args=["check", "--repair"]).exit_code == 0
-    assert _shared(engine) == [("phone", PHONE, first_id)]
+    assert _shared(postgres_engine) == [("phone", PHONE, first_id)]

@@ -11,7 +11,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.builders import make_operator, make_source
@@ -26,16 +26,7 @@ pytestmark = pytest.mark.concurrency
 DAY_ONE = datetime(2026, 11, 2, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(app, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time: a fold never meets another")
-    engine = create_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-def test_a_second_fold_waits_for_the_first_and_folds_the_next_day(engine):
+def test_a_second_fold_waits_for_the_first_and_folds_the_next_day(postgres_engine):
     anna = make_operator("Anna")
     source = make_source("Telegram", weights={anna: 1})
     arrive(source.id, DAY_ONE + timedelta(hours=10), external_id="first")
@@ -44,18 +35,18 @@ def test_a_second_fold_waits_for_the_first_and_folds_the_next_day(engine):
     folded = {}
 
     def fold_second():
-        with Session(engine) as session, session.begin():
+        with Session(postgres_engine) as session, session.begin():
             folded["second"] = pick_tallies.fold_next_day(session, utcnow())
 
-    with Session(engine) as first:
+    with Session(postgres_engine) as first:
         with first.begin():
             folded["first"] = pick_tallies.fold_next_day(first, utcnow())
             second = threading.Thread(target=fold_second)
             second.start()
-            wait_for(lambda: waiting_on_an_advisory_lock(engine), timeout=10)
+            wait_for(lambda: waiting_on_an_advisory_lock(postgres_engine), timeout=10)
         second.join(timeout=10)
     assert not second.is_alive()
     assert folded == {"first": DAY_ONE, "second": DAY_ONE + timedelta(days=1)}
-    with engine.connect() as connection:
+    with postgres_engine.connect() as connection:
         days = connection.execute(text("SELECT day, assigned FROM pick_tallies ORDER BY day")).all()
     assert [assigned for _day, assigned in days] == [1, 1]
