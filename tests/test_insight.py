@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,9 +18,9 @@ from webapp.extensions import db
 from webapp.fairness import Tally, beyond_chance, pick_chances, poisson_binomial, two_sided_p_value
 
 
-def report_of(start, end, source_id=None):
+def report_of(start, end, source_id=None, zone=UTC):
     sources = insight.source_names(db.session, source_id)
-    return insight.stats_report(db.session, start, end, sources, insight.operator_names(db.session), UTC)
+    return insight.stats_report(db.session, start, end, sources, insight.operator_names(db.session), zone)
 
 
 def shares(report, source_id):
@@ -88,6 +89,20 @@ def test_waiting_first_response_and_handling_times(app):
     moments = [T0, T0 + timedelta(seconds=299), T0 + timedelta(seconds=301)]
     assert insight.load_over_time(db.session, moments, [dina.id]) == {dina.id: [1, 1, 1]}
     assert stats.arrivals_by_hour[9] == 2
+
+
+def test_arrivals_by_hour_are_hours_of_the_zone_asked_for(app):
+    """Kolkata is 5:30 ahead of UTC: 09:00 there is 03:30 UTC, and a contact a millisecond
+    before it arrived in the hour of 8."""
+    source = make_source("Telegram", weights={make_operator("Anna"): 1})
+    nine_in_kolkata = T0.replace(hour=3, minute=30)
+    for offset in (timedelta(milliseconds=-1), timedelta(0), timedelta(minutes=29, seconds=59)):
+        arrive(source.id, nine_in_kolkata + offset, external_id=str(offset))
+    period = (nine_in_kolkata - timedelta(hours=1), nine_in_kolkata + timedelta(hours=1))
+    stats, _ = shares(report_of(*period, zone=ZoneInfo("Asia/Kolkata")), source.id)
+    assert {hour: count for hour, count in enumerate(stats.arrivals_by_hour) if count} == {8: 1, 9: 2}
+    stats, _ = shares(report_of(*period), source.id)
+    assert {hour: count for hour, count in enumerate(stats.arrivals_by_hour) if count} == {3: 3}
 
 
 def test_load_over_time_follows_every_change_of_an_operator(app):

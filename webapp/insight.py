@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from sqlalchemy import Integer, cast, func, null, or_, select, union_all
+from sqlalchemy import Integer, case, cast, func, null, or_, select, union_all
 
 from webapp import pick_tallies
-from webapp.bulk_reads import collector_paused, plain_rows
+from webapp.bulk_reads import collector_paused, epoch_seconds, plain_rows
 from webapp.clock import utcnow
 from webapp.errors import InvalidError
 from webapp.fairness import percentile
@@ -146,13 +146,18 @@ def _weighted_operators(session, source_ids) -> dict[int, set[int]]:
 
 
 def _first_assignments(start, end, source_ids):
-    """Each contact created in the period with the time it first got an operator (NULL: never).
+    """Each contact created in the period: its source, when it came, and when it first got an
+    operator, else was closed (NULL: still waiting), in seconds since 1970.
 
     Grouped per contact of the period (ix_contacts_created_at, then each one's records by
     ix_assignments_contact_id_id), never over the whole assignments table.
     """
     return (
-        select(Contact.source_id, Contact.created_at, func.min(Assignment.at), Contact.closed_at)
+        select(
+            Contact.source_id,
+            epoch_seconds(Contact.created_at),
+            epoch_seconds(func.coalesce(func.min(Assignment.at), Contact.closed_at)),
+        )
         .outerjoin(Assignment, (Assignment.contact_id == Contact.id) & Assignment.operator_id.is_not(None))
         .where(Contact.created_at >= start, Contact.created_at < end, Contact.source_id.in_(source_ids))
         .group_by(Contact.id, Contact.source_id, Contact.created_at, Contact.closed_at)
@@ -165,18 +170,33 @@ def _add_arrivals(report: dict[int, SourceStats], rows, zone: tzinfo) -> None:
     A contact still waiting counts the time it has waited so far (one closed
     unassigned, until it was closed).
     """
-    now = utcnow()
+    now = utcnow().timestamp()
+    hour_of = _hours_in(zone)
     waits: dict[int, list[float]] = defaultdict(list)
-    for source_id, created_at, first_at, closed_at in rows:
+    for source_id, created, until in rows:
         stats = report[source_id]
         stats.contacts += 1
-        stats.arrivals_by_hour[created_at.astimezone(zone).hour] += 1
-        until = first_at or closed_at or now
-        waits[source_id].append(max((until - created_at).total_seconds(), 0.0))
+        stats.arrivals_by_hour[hour_of(created)] += 1
+        waits[source_id].append(max((now if until is None else until) - created, 0.0))
     for source_id, values in waits.items():
         values.sort()
         report[source_id].waited_seconds_p50 = _whole(percentile(values, 0.5))
         report[source_id].waited_seconds_p90 = _whole(percentile(values, 0.9))
+
+
+def _hours_in(zone: tzinfo):
+    """The hour of the day in ``zone`` of a time in seconds since 1970, worked out once per
+    quarter of an hour: every zone's offset is a whole number of quarters, so a quarter lies
+    within one hour of the day."""
+    hours: dict[int, int] = {}
+
+    def hour_of(seconds: float) -> int:
+        quarter = int(round(seconds, 3) // 900)  # to the millisecond, as SQLite keeps times
+        if quarter not in hours:
+            hours[quarter] = datetime.fromtimestamp(quarter * 900, zone).hour
+        return hours[quarter]
+
+    return hour_of
 
 
 # --- The charts of the stats page ---------------------------------------------
@@ -189,37 +209,50 @@ def operator_times(session, start, end, source_ids, names: dict[int, str]) -> di
     First response: assigned → in progress, for contacts that started in the period;
     handling: assigned → closed, for contacts closed in the period.
     """
+
+    def in_period(moment):
+        return (moment >= start) & (moment < end)
+
+    def since_assigned(moment):
+        return epoch_seconds(moment) - epoch_seconds(Contact.assigned_at)
+
     rows = plain_rows(
         session,
         select(
-            Contact.source_id, Contact.operator_id, Contact.assigned_at, Contact.started_at, Contact.closed_at
+            Contact.source_id,
+            Contact.operator_id,
+            case((in_period(Contact.started_at) & (Contact.started_at >= Contact.assigned_at),
+                  since_assigned(Contact.started_at))),
+            case((in_period(Contact.closed_at), since_assigned(Contact.closed_at))),
         )
         # "+ 0": the period's two time ranges are the selective part (SQLite would read every
         # contact of the sources by their index otherwise).
         .where((Contact.source_id + 0).in_(source_ids), Contact.operator_id.is_not(None))
-        .where(
-            ((Contact.started_at >= start) & (Contact.started_at < end))
-            | ((Contact.closed_at >= start) & (Contact.closed_at < end))
-        ),
+        .where(in_period(Contact.started_at) | in_period(Contact.closed_at)),
     )
     responses: dict[tuple[int, int], list[float]] = defaultdict(list)
     handling: dict[tuple[int, int], list[float]] = defaultdict(list)
-    for source_id, operator_id, assigned_at, started_at, closed_at in rows:
+    for source_id, operator_id, response, handled in rows:
         key = (source_id, operator_id)
-        if started_at and assigned_at and start <= started_at < end and started_at >= assigned_at:
-            responses[key].append((started_at - assigned_at).total_seconds())
-        if closed_at and assigned_at and start <= closed_at < end:
-            handling[key].append((closed_at - assigned_at).total_seconds())
+        if response is not None:
+            responses[key].append(response)
+        if handled is not None:
+            handling[key].append(handled)
     times: dict[int, list[OperatorTimes]] = {source_id: [] for source_id in source_ids}
     for source_id, operator_id in sorted(set(responses) | set(handling)):
         key = (source_id, operator_id)
         times[source_id].append(OperatorTimes(
             operator_id, names.get(operator_id, str(operator_id)),
-            percentile(sorted(responses[key]), 0.5),
-            percentile(sorted(handling[key]), 0.5),
+            _millis(percentile(sorted(responses[key]), 0.5)),
+            _millis(percentile(sorted(handling[key]), 0.5)),
             len(handling[key]),
         ))
     return times
+
+
+def _millis(seconds: float | None) -> float | None:
+    # To the millisecond on every backend, as SQLite keeps times (and without a float's tail).
+    return None if seconds is None else round(seconds, 3)
 
 
 def sample_times(start: datetime, end: datetime, points: int = 48) -> list[datetime]:

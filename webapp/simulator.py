@@ -26,11 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Float, case, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy import case, func, select
 
-from webapp.bulk_reads import collector_paused, plain_rows
+from webapp.bulk_reads import collector_paused, epoch_seconds, plain_rows
 from webapp.clock import utcnow
 from webapp.directory import check_weight_items
 from webapp.errors import InvalidError
@@ -157,32 +155,8 @@ def _close(floor: _Floor, holder: dict, closed: int, waiting: deque, assigned: d
 
 # --- Reading the source's real traffic ----------------------------------------
 #
-# Times are read as seconds since 1970 (floats), not datetimes: the replay only compares
-# them, and building 200,000 aware datetimes costs more than the whole replay.
-
-
-class epoch_seconds(ColumnElement):  # noqa: N801 - used like a SQL function
-    """A stored UTC time as seconds since 1970, computed by the database."""
-
-    # Without a result processor: the driver's float is handed on as it is.
-    type = Float(asdecimal=False)
-    inherit_cache = True
-
-    def __init__(self, column):
-        self.column = column
-
-
-@compiles(epoch_seconds)
-def _epoch_default(element, compiler, **kw):
-    # PostgreSQL 14+ answers EXTRACT with a numeric (a Decimal in Python): cast to a float.
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.column, **kw)}) AS DOUBLE PRECISION)"
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element, compiler, **kw):
-    # julianday() reads the 'YYYY-MM-DD HH:MM:SS.ffffff' text SQLAlchemy stores.
-    return f"((julianday({compiler.process(element.column, **kw)}) - 2440587.5) * 86400.0)"
-
+# Times are read as seconds since 1970 (floats, ``epoch_seconds``), not datetimes: the replay
+# only compares them, and building 200,000 aware datetimes costs more than the whole replay.
 
 
 def window(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:

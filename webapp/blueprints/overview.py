@@ -69,8 +69,9 @@ def stats_page():
     zone = user_zone()
     days = reports.last_days(14, zone)
     period, source_id, error = _selection(zone)
-    # One query of the sources serves the picker, the 14-day table and the sections.
-    all_sources = db.session.execute(select(Source).order_by(Source.name)).scalars().all()
+    # One query of the sources (names only: not their weights) serves the picker, the 14-day
+    # table and the sections.
+    all_sources = db.session.execute(select(Source.id, Source.name).order_by(Source.name)).all()
     chosen = [(s.id, s.name) for s in sorted(all_sources, key=lambda s: s.id) if source_id in (None, s.id)]
     sections = insight_page.source_sections(db.session, period, chosen, zone)
     loads, load_chart = insight_page.load_section(db.session, period, sections, zone)
