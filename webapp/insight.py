@@ -283,25 +283,31 @@ def load_over_time(session, moments: list[datetime], operator_ids: list[int]) ->
     # (moment, from, to, open contacts): a change or a closing at a moment, or a load now.
     no_count = cast(null(), Integer)  # typed: PostgreSQL takes two bare NULLs in a UNION for text
     # Of these operators only, but found by time ("+ 0": an operator's index holds all their history).
-    changes = select(Assignment.at, Assignment.from_operator_id, Assignment.operator_id, no_count).where(
+    changes = select(
+        epoch_seconds(Assignment.at), Assignment.from_operator_id, Assignment.operator_id, no_count
+    ).where(
         Assignment.at > first,
         or_((Assignment.from_operator_id + 0).in_(operator_ids),
             (Assignment.operator_id + 0).in_(operator_ids)),
     )
-    closings = select(Contact.closed_at, Contact.operator_id, null(), no_count).where(
+    closings = select(epoch_seconds(Contact.closed_at), Contact.operator_id, null(), no_count).where(
         Contact.closed_at > first, (Contact.operator_id + 0).in_(operator_ids)
     )
     loads_now = select(null(), null(), Operator.id, Operator.open_contacts).where(
         Operator.id.in_(operator_ids)
     )
     load: dict[int, int] = defaultdict(int)
-    events: list[tuple[datetime, int | None, int | None]] = []
+    events: list[tuple[float, int | None, int | None]] = []
     for moment, before, after, count in plain_rows(session, union_all(changes, closings, loads_now)):
         if moment is None:
             load[after] = count
         else:
             events.append((moment, before, after))
-    return _loads_back(sorted(events, key=lambda event: event[0]), moments, operator_ids, load)
+    events.sort(key=lambda event: event[0])
+    # A change is after a moment when it is a millisecond or more later: SQLite keeps times to
+    # the millisecond, and a float's tail is far below that.
+    late_moments = [moment.timestamp() + 0.0005 for moment in moments]
+    return _loads_back(events, late_moments, operator_ids, load)
 
 
 def _loads_back(events, moments, operator_ids, load) -> dict[int, list[int]]:

@@ -7,11 +7,16 @@ import csv
 import io
 import json
 import random
+from datetime import UTC, datetime, timedelta
 
 from tests.builders import make_operator, make_source
 from tests.dashboard.conftest import get
-from tests.histories import weighted_history
+from tests.histories import arrive, at, weighted_history
 from tests.randoms import LeaningRandom
+from webapp import contacts
+from webapp.clock import replaying_at
+from webapp.extensions import db
+from webapp.queries import reports
 
 NOVEMBER_2 = "/stats?period=range&from=2026-11-02&to=2026-11-02"
 
@@ -64,3 +69,22 @@ def test_the_csv_holds_the_same_numbers(supervisor):
     shown = [tr.select("td")[0].get_text() for tr in table.select("tbody tr")]
     assert [row["assigned"] for row in rows] == shown
     assert [float(row["expected"]) for row in rows] == [30, 50, 20]
+
+
+def test_per_operator_counts_what_each_received_and_closed_in_the_last_14_days(app):
+    """Busiest first; a contact received before the 14 days but closed within them counts as
+    closed only."""
+    anna, boris, vera = (make_operator(name) for name in ("Anna", "Boris", "Vera"))
+    sources = {operator: make_source(f"Only {operator.name}", weights={operator: 1})
+               for operator in (anna, boris, vera)}
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    first, _still_open = (arrive(sources[anna].id, now - timedelta(hours=hours)) for hours in (3, 2))
+    arrive(sources[boris].id, now - timedelta(hours=1))
+    old = arrive(sources[vera].id, now - timedelta(days=20))
+    for contact_id in (first, old):
+        at(now - timedelta(minutes=30), contacts.change_status, contact_id, "closed")
+    with replaying_at(now):
+        activity = reports.operator_activity(db.session, 14)
+    assert [tuple(row) for row in activity] == [
+        (anna.id, "Anna", 2, 1), (boris.id, "Boris", 1, 0), (vera.id, "Vera", 0, 1)
+    ]

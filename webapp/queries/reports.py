@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, timedelta, tzinfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, case, func, literal, select, union_all
 
 from webapp.models import Contact, Operator
 from webapp.queries.today import local_today, source_id_for_grouping, start_of_day
@@ -47,19 +47,28 @@ def contacts_per_source_per_day(session, days: int = 14, zone: tzinfo = UTC) -> 
     return result
 
 
-def operator_activity(
-    session, days: int = 14, limit: int = 100, zone: tzinfo = UTC
-) -> list[tuple[Operator, int, int]]:
-    """Per operator: contacts received and closed in the last ``days`` days of ``zone``; busiest first."""
+def operator_activity(session, days: int = 14, limit: int = 100, zone: tzinfo = UTC) -> list[Row]:
+    """Per operator (id, name, received, closed): contacts received and closed in the last ``days``
+    days of ``zone``; busiest first.
+
+    Each count reads its own time's index (one ``OR`` of the two made SQLite read both and
+    every row twice over); "+ 0" keeps SQLite from walking the operators' index instead.
+    """
     since = start_of_day(last_days(days, zone)[0], zone)
-    received = func.count().filter(Contact.assigned_at >= since)
-    closed = func.count().filter((Contact.closed_at >= since) & (Contact.status == "closed"))
-    rows = session.execute(
-        select(Operator, received, closed)
-        .join(Contact, Contact.operator_id == Operator.id)
-        .where((Contact.assigned_at >= since) | (Contact.closed_at >= since))
-        .group_by(Operator.id)
+    operator_id = (Contact.operator_id + 0).label("operator_id")
+    counts = union_all(
+        select(operator_id, func.count().label("received"), literal(0).label("closed"))
+        .where(Contact.assigned_at >= since)
+        .group_by(operator_id),
+        select(operator_id, literal(0), func.count().filter(Contact.status == "closed"))
+        .where(Contact.closed_at >= since)
+        .group_by(operator_id),
+    ).subquery()
+    received, closed = func.sum(counts.c.received), func.sum(counts.c.closed)
+    return session.execute(
+        select(Operator.id, Operator.name, received.label("received"), closed.label("closed"))
+        .join(counts, counts.c.operator_id == Operator.id)
+        .group_by(Operator.id, Operator.name)
         .order_by(received.desc(), Operator.name)
         .limit(limit)
     ).all()
-    return [(operator, got, done) for operator, got, done in rows]
