@@ -48,7 +48,13 @@ def test_a_fair_day_reads_within_chance_and_idle_operators_are_listed(supervisor
     assert [row.th.get_text() for row in quiet.select("[data-testid=fairness-row]")] == ["Idle"]
     hourly = page.one(f"[data-source-id='{source.id}'] [data-testid=hourly-table]")
     assert [cell.get_text() for cell in hourly.select("td")][9] == "60"
-    assert page.one("[data-testid=load-table]")
+    # The load table holds the numbers its chart draws, a row per operator.
+    chart = json.loads(page.one("[data-testid=load-over-time] canvas[data-chart]")["data-chart"])
+    rows = page.one("[data-testid=load-table]").select("tbody tr")
+    assert {row.th.get_text(): [int(td.get_text()) for td in row.select("td.num")] for row in rows} == {
+        dataset["label"]: dataset["data"] for dataset in chart["datasets"]
+    }
+    assert any(any(dataset["data"]) for dataset in chart["datasets"])
 
 
 def test_a_bad_period_shows_a_message_and_the_last_seven_days(supervisor):
