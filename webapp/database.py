@@ -28,10 +28,12 @@ def engine_options(database_url: str, busy_timeout_ms: int, lock_timeout_ms: int
         # None); configure_engine emits BEGIN itself.
         return common | {"connect_args": {"timeout": busy_timeout_ms / 1000, "isolation_level": None}}
     if database_url.startswith("postgresql"):
-        # A lock wait longer than this becomes an error (answered 503), never a hang.
+        # A lock wait longer than this becomes an error (answered 503), never a hang. No JIT:
+        # our statements are short, and compiling one cost more than it saved (the stats of 7
+        # days' first assignments: 75 ms with it, 50 without, measured at 1,000,000 contacts).
         return common | {
             "pool_pre_ping": True,
-            "connect_args": {"options": f"-c lock_timeout={lock_timeout_ms}"},
+            "connect_args": {"options": f"-c lock_timeout={lock_timeout_ms} -c jit=off"},
         }
     return common
 

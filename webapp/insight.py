@@ -149,19 +149,19 @@ def _first_assignments(start, end, source_ids):
     """Each contact created in the period: its source, when it came, and when it first got an
     operator, else was closed (NULL: still waiting), in seconds since 1970.
 
-    Grouped per contact of the period (ix_contacts_created_at, then each one's records by
-    ix_assignments_contact_id_id), never over the whole assignments table.
+    The period's contacts by ix_contacts_created_at, each one's first record looked up by
+    ix_assignments_contact_id_id (a subquery: as a join, PostgreSQL read every record).
     """
-    return (
-        select(
-            Contact.source_id,
-            epoch_seconds(Contact.created_at),
-            epoch_seconds(func.coalesce(func.min(Assignment.at), Contact.closed_at)),
-        )
-        .outerjoin(Assignment, (Assignment.contact_id == Contact.id) & Assignment.operator_id.is_not(None))
-        .where(Contact.created_at >= start, Contact.created_at < end, Contact.source_id.in_(source_ids))
-        .group_by(Contact.id, Contact.source_id, Contact.created_at, Contact.closed_at)
+    first_assigned = (
+        select(func.min(Assignment.at))
+        .where(Assignment.contact_id == Contact.id, Assignment.operator_id.is_not(None))
+        .scalar_subquery()
     )
+    return select(
+        Contact.source_id,
+        epoch_seconds(Contact.created_at),
+        epoch_seconds(func.coalesce(first_assigned, Contact.closed_at)),
+    ).where(Contact.created_at >= start, Contact.created_at < end, Contact.source_id.in_(source_ids))
 
 
 def _add_arrivals(report: dict[int, SourceStats], rows, zone: tzinfo) -> None:
