@@ -190,3 +190,19 @@ def test_operators_sharing_a_schedule_and_those_with_their_own_each_get_theirs(a
     assert on_shift == [True, False, True, True]
     assert states[office.id].shift.until == local(2026, 12, 7, 17, 0)
     assert states[night.id].shift.next_start == local(2026, 12, 7, 20, 0)
+
+
+@pytest.mark.parametrize("asked", [3, schedules.NAMED_OPERATORS + 5])
+def test_absent_now_names_exactly_the_operators_asked_for_who_are_away(app, asked):
+    """A few operators are named in the query, many are read from the absences of the moment:
+    either way only those asked for and away at that moment."""
+    operators = [make_operator(f"Operator {number}") for number in range(asked + 1)]
+    away_now, away_before, away_later, not_asked = operators[0], operators[1], operators[2], operators[-1]
+    hour = timedelta(hours=1)
+    for operator, start, end in ((away_now, MONDAY_OPEN - hour, MONDAY_OPEN + hour),
+                                 (away_before, MONDAY_OPEN - 2 * hour, MONDAY_OPEN),
+                                 (away_later, MONDAY_OPEN + hour, MONDAY_OPEN + 2 * hour),
+                                 (not_asked, MONDAY_OPEN - hour, MONDAY_OPEN + hour)):
+        committed(schedules.add_absence, operator.id, start, end, None)
+    asked_ids = [operator.id for operator in operators[:-1]]
+    assert schedules.absent_now(db.session, asked_ids, MONDAY_OPEN) == {away_now.id}
