@@ -85,7 +85,7 @@ def percent(value) -> str:
 
 # Babel's formatter costs about 30 µs a number, and the stats page shows thousands of them.
 # A whole, non-negative number in a locale grouped in threes reads the same from Python's own
-# formatting with the locale's separator (tests/test_i18n_numbers.py compares the two).
+# formatting with the locale's separator (tests/i18n/test_numbers.py compares the two).
 def _grouped(value: int) -> str | None:
     separator = _group_separator(get_locale())
     if separator is None or value < 0:
