@@ -35,8 +35,18 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+# SQLite's date functions keep times to the millisecond, so ``epoch_seconds`` is exact only to
+# that: seconds compared or shown are taken to the millisecond, on every backend alike (a
+# float's tail, far below it, then never decides a comparison or shows).
+MILLISECOND = 0.001
+
+
+def to_the_millisecond(seconds: float) -> float:
+    return round(seconds, 3)
+
+
 class epoch_seconds(ColumnElement):  # noqa: N801 - used like a SQL function
-    """A stored UTC time as seconds since 1970, computed by the database (SQLite: to the millisecond)."""
+    """A stored UTC time as seconds since 1970, computed by the database (to the millisecond)."""
 
     # Without a result processor: the driver's float is handed on as it is.
     type = Float(asdecimal=False)

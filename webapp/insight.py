@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from sqlalchemy import Integer, case, cast, func, null, or_, select, union_all
 
 from webapp import pick_tallies
-from webapp.bulk_reads import collector_paused, epoch_seconds, plain_rows
+from webapp.bulk_reads import MILLISECOND, collector_paused, epoch_seconds, plain_rows, to_the_millisecond
 from webapp.clock import utcnow
 from webapp.errors import InvalidError
 from webapp.fairness import percentile
@@ -191,7 +191,7 @@ def _hours_in(zone: tzinfo):
     hours: dict[int, int] = {}
 
     def hour_of(seconds: float) -> int:
-        quarter = int(round(seconds, 3) // 900)  # to the millisecond, as SQLite keeps times
+        quarter = int(to_the_millisecond(seconds) // 900)
         if quarter not in hours:
             hours[quarter] = datetime.fromtimestamp(quarter * 900, zone).hour
         return hours[quarter]
@@ -243,16 +243,16 @@ def operator_times(session, start, end, source_ids, names: dict[int, str]) -> di
         key = (source_id, operator_id)
         times[source_id].append(OperatorTimes(
             operator_id, names.get(operator_id, str(operator_id)),
-            _millis(percentile(sorted(responses[key]), 0.5)),
-            _millis(percentile(sorted(handling[key]), 0.5)),
+            _median_millis(responses[key]),
+            _median_millis(handling[key]),
             len(handling[key]),
         ))
     return times
 
 
-def _millis(seconds: float | None) -> float | None:
-    # To the millisecond on every backend, as SQLite keeps times (and without a float's tail).
-    return None if seconds is None else round(seconds, 3)
+def _median_millis(seconds: list[float]) -> float | None:
+    median = percentile(sorted(seconds), 0.5)
+    return None if median is None else to_the_millisecond(median)
 
 
 def sample_times(start: datetime, end: datetime, points: int = 48) -> list[datetime]:
@@ -304,9 +304,9 @@ def load_over_time(session, moments: list[datetime], operator_ids: list[int]) ->
         else:
             events.append((moment, before, after))
     events.sort(key=lambda event: event[0])
-    # A change is after a moment when it is a millisecond or more later: SQLite keeps times to
-    # the millisecond, and a float's tail is far below that.
-    late_moments = [moment.timestamp() + 0.0005 for moment in moments]
+    # A change is after a moment when it is a millisecond or more later (half a millisecond
+    # on: cheaper than taking each of 140,000 changes to the millisecond).
+    late_moments = [moment.timestamp() + MILLISECOND / 2 for moment in moments]
     return _loads_back(events, late_moments, operator_ids, load)
 
 
